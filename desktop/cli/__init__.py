@@ -1,0 +1,68 @@
+"""`hearth`: the command line, and the composition root for everything without a window.
+
+Every `HearthError` becomes one line on stderr and exit status 2; an unexpected error
+is one line too (the traceback only with --debug). Nothing here is imported by the
+lower layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from desktop.core.errors import HearthError
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from desktop.cli import ask_command, doctor_command, models_command
+
+    parser = argparse.ArgumentParser(
+        prog="hearth", description="Hearth: a private, offline assistant on your own computer."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show llama.cpp and Whisper logs")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    ask_command.register(commands)
+    models_command.register(commands)
+    doctor_command.register(commands)
+    return parser
+
+
+def configure_logging(*, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:  # llama.cpp reports much at WARN level during a normal load
+        logging.getLogger("desktop.llama_cpp").setLevel(logging.ERROR)
+        logging.getLogger("faster_whisper").setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    configure_logging(verbose=args.verbose)
+    if args.command is None:  # the window arrives with the GUI; until then, chat here
+        args = parser.parse_args([*arguments, "chat"])
+    try:
+        return int(args.run(args) or 0)
+    except HearthError as error:
+        print(f"hearth: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("hearth: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"hearth: internal error: {error!r} (run with --debug for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,198 @@
+"""`hearth ask` (one question, streamed) and `hearth chat` (a conversation in the terminal)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from desktop.cli.context import CliContext
+from desktop.core.audio import read_wav
+from desktop.core.conversation import Attachment, Message
+from desktop.core.engine_types import Answer
+from desktop.core.errors import AudioError, EngineError, HearthError
+from desktop.core.gguf_info import check_pair, read_gguf_info
+from desktop.core.images import load_image
+from desktop.services.llm_engine import AnswerStream, LlmEngine
+from desktop.services.transcriber import Transcriber, Transcript
+
+__all__ = ["register"]
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    ask = commands.add_parser("ask", help="ask one question and stream the answer")
+    ask.add_argument("question", nargs="?", default="", help="the question (may be empty with --audio)")
+    ask.add_argument("--image", action="append", default=[], metavar="PATH", help="attach an image (repeatable)")
+    ask.add_argument("--audio", metavar="WAV", help="transcribe a spoken question with Whisper")
+    _add_model_flags(ask)
+    ask.add_argument("--json", action="store_true", help="print answer and timings as one JSON object")
+    ask.set_defaults(run=run_ask)
+
+    chat = commands.add_parser("chat", help="chat in the terminal (/image PATH, /reset, /quit)")
+    _add_model_flags(chat)
+    chat.set_defaults(run=run_chat)
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--system", help="system prompt (default: from settings)")
+    parser.add_argument("--model", help="chat model GGUF (default: the installed one)")
+    parser.add_argument("--mmproj", help="vision projector GGUF for --image")
+    parser.add_argument("--ctx", type=int, help="context length in tokens")
+    parser.add_argument("--temperature", type=float, help="sampling temperature (0: deterministic)")
+    parser.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    parser.add_argument("--seed", type=int, help="random seed for sampling")
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    model = ctx.chat_model(args.model)
+    model_info = read_gguf_info(model)  # a bad model file fails here, before anything else
+    mmproj = ctx.mmproj(args.mmproj) if args.image else None
+    images = _load_images(args.image, mmproj, model_info)
+    samples = read_wav(args.audio) if args.audio else None
+    question = args.question.strip()
+    if not question and samples is None:
+        raise EngineError("Nothing to ask: give a question, --audio WAV, or both.")
+
+    transcript = None
+    if samples is not None:
+        transcriber = Transcriber(ctx.whisper_model())
+        try:
+            transcript = transcriber.transcribe(samples)
+        finally:
+            transcriber.close()
+        if not transcript.text and not question:
+            raise AudioError(f"No speech was heard in {Path(args.audio).name} and no question was typed.")
+        question = " ".join(part for part in (question, transcript.text) if part)
+        if not args.json:
+            print(f"(heard: {transcript.text or '(no speech)'})", file=sys.stderr)
+
+    note = ctx.projector_note(mmproj)
+    if note and not args.json:
+        print(note, file=sys.stderr)
+    engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    try:
+        info = engine.wait_ready()
+        stream = engine.ask(
+            [Message.user(question, images)],
+            system_prompt=ctx.settings.system_prompt if args.system is None else args.system,
+            options=ctx.generation_options(
+                temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
+            ),
+        )
+        if args.json:
+            answer = stream.result()
+            print(json.dumps(_as_json(answer, info.backend, model, question, transcript, note)))
+        else:
+            _print_stream(stream)
+    finally:
+        engine.close()
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    model = ctx.chat_model(args.model)
+    model_info = read_gguf_info(model)
+    mmproj = ctx.mmproj(args.mmproj)
+    engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    history: list[Message] = []
+    pending: list[Attachment] = []
+    system = ctx.settings.system_prompt if args.system is None else args.system
+    options = ctx.generation_options(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    try:
+        info = engine.wait_ready()
+        print(f"Hearth chat: {info.model_name} on {info.backend}. /image PATH, /reset, /quit.",
+              file=sys.stderr)
+        while True:
+            try:
+                line = input("you> ").strip()
+            except EOFError:
+                print(file=sys.stderr)
+                return 0
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                return 0
+            if line == "/reset":
+                history.clear()
+                pending.clear()
+                print("(conversation cleared)", file=sys.stderr)
+                continue
+            if line.startswith("/image "):
+                try:
+                    pending.extend(_load_images([line[7:].strip()], mmproj, model_info))
+                    print(f"(image attached; {len(pending)} waiting for your next message)", file=sys.stderr)
+                    note = ctx.projector_note(mmproj)
+                    if note:
+                        print(note, file=sys.stderr)
+                except HearthError as error:
+                    print(f"hearth: {error}", file=sys.stderr)
+                continue
+            history.append(Message.user(line, tuple(pending)))
+            pending.clear()
+            stream = engine.ask(history, system_prompt=system, options=options)
+            try:
+                answer = _print_stream(stream)
+            except KeyboardInterrupt:
+                stream.cancel()
+                answer = stream.result()
+                print("\n(stopped)", file=sys.stderr)
+            except HearthError as error:
+                history.pop()
+                print(f"hearth: {error}", file=sys.stderr)
+                continue
+            history.append(Message.assistant(answer.text))
+    finally:
+        engine.close()
+
+
+def _load_images(paths: list[str], mmproj: Path | None, model_info: Any) -> tuple[Attachment, ...]:
+    if not paths:
+        return ()
+    if mmproj is None:
+        raise EngineError(
+            "This model has no vision projector (mmproj): images need a vision model "
+            "(pass --mmproj, or install one with `hearth models`)."
+        )
+    projector = read_gguf_info(mmproj)
+    check_pair(model_info, projector)
+    return tuple(load_image(p, max_side=projector.max_image_side) for p in paths)
+
+
+def _print_stream(stream: AnswerStream) -> Answer:
+    for delta in stream:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return stream.result()
+
+
+def _as_json(
+    answer: Answer, backend: str, model: Path, question: str, transcript: Transcript | None,
+    note: str | None,
+) -> dict[str, Any]:
+    stats = asdict(answer.stats)
+    stats["prefill_tps"] = answer.stats.prefill_tps
+    stats["decode_tps"] = answer.stats.decode_tps
+    result: dict[str, Any] = {
+        "answer": answer.text,
+        "question": question,
+        "model": model.name,
+        "backend": backend,
+        "stats": stats,
+    }
+    if transcript is not None:
+        result["transcript"] = {
+            "text": transcript.text,
+            "language": transcript.language,
+            "audio_s": transcript.audio_s,
+            "transcribe_s": transcript.transcribe_s,
+        }
+    if note:
+        result["note"] = note
+    return result

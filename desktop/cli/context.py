@@ -1,0 +1,82 @@
+"""Builds what a command needs from paths, settings and flags: one place, no globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.core.engine_types import EngineConfig, GenerationOptions
+from desktop.core.errors import ModelFileError
+from desktop.core.paths import HearthPaths
+from desktop.core.settings import Settings, load_settings
+from desktop.services.model_store import ModelStore, Role
+from desktop.services.starter_models import TEST_PROJECTOR, TEST_PROJECTOR_NOTE
+
+__all__ = ["CliContext"]
+
+_INSTALL_HINT = "run `hearth models install-starter` (or `make run`) first"
+
+
+@dataclass(frozen=True)
+class CliContext:
+    paths: HearthPaths
+    settings: Settings
+    store: ModelStore
+
+    @classmethod
+    def create(cls) -> CliContext:
+        paths = HearthPaths.from_environment().ensure()
+        return cls(paths, load_settings(paths.settings_file), ModelStore(paths.models_dir))
+
+    def installed_path(self, role: Role) -> Path | None:
+        model = self.store.find(role)
+        return self.store.path_of(model) if model else None
+
+    def chat_model(self, override: str | None) -> Path:
+        chosen = override or self.settings.model_path
+        if chosen:
+            return Path(chosen).expanduser()
+        found = self.installed_path("chat")
+        if found is None:
+            raise ModelFileError(f"No chat model is installed: {_INSTALL_HINT}.")
+        return found
+
+    def mmproj(self, override: str | None) -> Path | None:
+        chosen = override or self.settings.mmproj_path
+        if chosen:
+            return Path(chosen).expanduser()
+        return self.installed_path("mmproj")
+
+    def whisper_model(self) -> Path:
+        chosen = self.settings.whisper_path
+        if chosen:
+            return Path(chosen).expanduser()
+        found = self.installed_path("whisper")
+        if found is None:
+            raise ModelFileError(f"No Whisper model is installed: {_INSTALL_HINT}.")
+        return found
+
+    def engine_config(self, model: Path, mmproj: Path | None, n_ctx: int | None) -> EngineConfig:
+        return EngineConfig(
+            model_path=model,
+            mmproj_path=mmproj,
+            n_ctx=n_ctx or self.settings.n_ctx,
+            gpu_offload=self.settings.gpu_offload,
+        )
+
+    def generation_options(
+        self, *, temperature: float | None, max_tokens: int | None, seed: int | None
+    ) -> GenerationOptions:
+        return GenerationOptions(
+            temperature=self.settings.temperature if temperature is None else temperature,
+            top_p=self.settings.top_p,
+            max_tokens=max_tokens,
+            seed=seed,
+        )
+
+    @staticmethod
+    def projector_note(mmproj: Path | None) -> str | None:
+        """The warning to print when images go to the random-weight test projector."""
+        if mmproj is not None and mmproj.name == TEST_PROJECTOR:
+            return f"note: {TEST_PROJECTOR} is a {TEST_PROJECTOR_NOTE}."
+        return None

@@ -1,0 +1,59 @@
+"""The one module that knows where Hearth keeps its files.
+
+`HearthPaths.from_environment()` is called once by the composition root (the CLI or
+the app) and the result is passed down; nothing else calls platformdirs. Setting
+`HEARTH_HOME` moves settings, data, models and caches under one folder (tests use it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["APP_NAME", "HearthPaths"]
+
+APP_NAME = "Hearth"
+
+
+@dataclass(frozen=True)
+class HearthPaths:
+    """Where settings, data, models and caches live. Directories are made on demand."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> HearthPaths:
+        env = os.environ if environ is None else environ
+        home = env.get("HEARTH_HOME")
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(config_dir=root / "config", data_dir=root / "data", cache_dir=root / "cache")
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        )
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def history_db(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    def ensure(self) -> HearthPaths:
+        """Create the directories (idempotent) and return self."""
+        for directory in (self.config_dir, self.data_dir, self.cache_dir, self.models_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        return self

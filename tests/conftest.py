@@ -1,0 +1,147 @@
+"""Shared fixtures: an isolated HEARTH_HOME per test, the real starter models once per
+session, and each real model loaded once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from desktop.core.engine_types import EngineConfig
+from desktop.core.paths import HearthPaths
+from desktop.services.llm_engine import LlmEngine
+from desktop.services.model_store import ModelStore
+from desktop.services.starter_models import (
+    CHAT_MODEL,
+    PLUMBING_MODEL,
+    TEST_PROJECTOR,
+    WHISPER_MODEL,
+    install_starter_models,
+)
+from desktop.services.transcriber import Transcriber
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class StarterModels:
+    folder: Path
+    chat: Path
+    plumbing: Path
+    whisper: Path
+    mmproj: Path
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HEARTH_HOME: no test touches the person's real data."""
+    home = tmp_path / "hearth-home"
+    monkeypatch.setenv("HEARTH_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread of its own running (engines must be closed)."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [
+        t for t in threading.enumerate()
+        if t not in before and t.is_alive() and t.name.startswith("hearth")
+    ]
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(scope="session")
+def starter() -> StarterModels:
+    """The starter models, installed (once, idempotently) where `make` puts them."""
+    override = os.environ.get("HEARTH_TEST_MODELS_DIR")
+    if override:
+        folder = Path(override)
+    else:
+        environ = {k: v for k, v in os.environ.items() if k != "HEARTH_HOME"}
+        folder = HearthPaths.from_environment(environ).models_dir
+    install_starter_models(ModelStore(folder))
+    return StarterModels(
+        folder=folder,
+        chat=folder / CHAT_MODEL,
+        plumbing=folder / PLUMBING_MODEL,
+        whisper=folder / WHISPER_MODEL,
+        mmproj=folder / TEST_PROJECTOR,
+    )
+
+
+@pytest.fixture(scope="session")
+def qwen_vision(starter: StarterModels) -> Iterator[LlmEngine]:
+    """Qwen2.5-Coder 0.5B with the generated projector: right answers, real image path."""
+    engine = LlmEngine(EngineConfig(model_path=starter.chat, mmproj_path=starter.mmproj, n_ctx=4096))
+    engine.wait_ready()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def gemma(starter: StarterModels) -> Iterator[LlmEngine]:
+    """Gemma 3 270M, a base model without chat template: the fast plumbing model."""
+    engine = LlmEngine(EngineConfig(model_path=starter.plumbing, n_ctx=2048))
+    engine.wait_ready()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def transcriber(starter: StarterModels) -> Iterator[Transcriber]:
+    model = Transcriber(starter.whisper)
+    yield model
+    model.close()
+
+
+@pytest.fixture(scope="session")
+def speak(tmp_path_factory: pytest.TempPathFactory):
+    """speak(text) -> WAV path: real speech synthesised by espeak-ng."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed (the CI script installs it)")
+    folder = tmp_path_factory.mktemp("speech")
+
+    def make(text: str, *, name: str = "speech.wav", rate: int = 150) -> Path:
+        path = folder / name
+        subprocess.run(["espeak-ng", "-s", str(rate), "-w", str(path), text], check=True)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def cli_home(isolated_home: Path, starter: StarterModels) -> Path:
+    """A HEARTH_HOME whose settings point at the starter models (no copy of the files)."""
+    config = isolated_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.json").write_text(json.dumps({
+        "model_path": str(starter.chat),
+        "mmproj_path": str(starter.mmproj),
+        "whisper_path": str(starter.whisper),
+    }))
+    return isolated_home
+
+
+@pytest.fixture
+def run_hearth(isolated_home: Path):
+    """Run the real `hearth` console script in a subprocess; returns CompletedProcess."""
+    hearth = Path(sys.executable).with_name("hearth")
+
+    def run(*args: str, timeout: float = 300, stdin: str | None = None) -> subprocess.CompletedProcess:
+        env = dict(os.environ, HEARTH_HOME=str(isolated_home))
+        return subprocess.run(
+            [str(hearth), *args], capture_output=True, text=True, timeout=timeout, env=env,
+            input=stdin,
+        )
+
+    return run

@@ -1,0 +1,181 @@
+"""The real `hearth` console script in a subprocess, as a person runs it."""
+
+from __future__ import annotations
+
+import json
+import wave
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def one_clear_line(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    assert "Traceback" not in stderr, stderr
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("hearth: ")
+    return lines[0]
+
+
+def test_ask_capital_of_france(run_hearth, cli_home):
+    result = run_hearth("ask", "What is the capital of France? Answer with one word.", "--temperature", "0")
+    assert result.returncode == 0, result.stderr
+    assert "paris" in result.stdout.lower()
+    assert result.stderr.strip() == ""  # llama.cpp's logs are routed away from the terminal
+
+
+def test_ask_json_reports_answer_and_timings(run_hearth, cli_home):
+    result = run_hearth("ask", "What is 2 + 2? Answer with a number.", "--temperature", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "4" in data["answer"]
+    assert data["backend"] == "CPU"
+    for key in ("ttft_s", "prefill_tps", "decode_tps", "prompt_tokens", "completion_tokens",
+                "image_encode_s", "finish_reason"):
+        assert key in data["stats"]
+    assert data["stats"]["ttft_s"] > 0
+
+
+def test_ask_spoken_question(run_hearth, cli_home, speak):
+    wav = speak("What is the capital of France? Answer with one word.", name="question.wav")
+    result = run_hearth("ask", "--audio", str(wav), "--temperature", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "capital of france" in data["transcript"]["text"].lower()
+    assert "paris" in data["answer"].lower()
+
+
+def test_ask_typed_and_spoken_together(run_hearth, cli_home, speak):
+    wav = speak("Answer with one word.", name="suffix.wav")
+    result = run_hearth("ask", "What is the capital of Spain?", "--audio", str(wav), "--temperature", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["question"].startswith("What is the capital of Spain?")
+    assert "madrid" in data["answer"].lower()
+
+
+def test_ask_with_image_reports_image_tokens(run_hearth, cli_home, tmp_path):
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (800, 600), (30, 120, 200)).save(path)
+    result = run_hearth("ask", "What is in this picture?", "--image", str(path), "--json", "--max-tokens", "8")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["stats"]["image_count"] == 1
+    assert data["stats"]["image_tokens"] == 196
+    assert data["stats"]["image_encode_s"] > 0
+    assert "meaningless" in data["note"]
+
+
+def test_image_note_is_said_plainly(run_hearth, cli_home, tmp_path):
+    path = tmp_path / "p.png"
+    Image.new("RGB", (50, 50)).save(path)
+    result = run_hearth("ask", "What is it?", "--image", str(path), "--max-tokens", "4")
+    assert result.returncode == 0, result.stderr
+    assert "random-weight" in result.stderr and "meaningless" in result.stderr
+
+
+def write_silence(path, seconds=3.0, rate=16000):
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.zeros(int(seconds * rate), dtype="<i2").tobytes())
+    return path
+
+
+def bad_inputs(tmp_path, starter):
+    text_png = tmp_path / "notes.png"
+    text_png.write_text("not an image")
+    broken = tmp_path / "broken.jpg"
+    Image.effect_noise((300, 300), 40).convert("RGB").save(tmp_path / "full.jpg")
+    broken.write_bytes((tmp_path / "full.jpg").read_bytes()[:400])
+    truncated = tmp_path / "truncated.gguf"
+    with starter.plumbing.open("rb") as src:
+        truncated.write_bytes(src.read(5_000_000))
+    not_gguf = tmp_path / "model.gguf"
+    not_gguf.write_text("hello")
+    empty_wav = tmp_path / "empty.wav"
+    empty_wav.write_bytes(b"")
+    garbage_wav = tmp_path / "garbage.wav"
+    garbage_wav.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
+    good = tmp_path / "good.png"
+    Image.new("RGB", (10, 10)).save(good)
+    return {
+        "missing image": (["ask", "hi", "--image", str(tmp_path / "none.png")], "not found"),
+        "text named .png": (["ask", "hi", "--image", str(text_png)], "not an image"),
+        "broken image": (["ask", "hi", "--image", str(broken)], "damaged or truncated"),
+        "truncated model": (["ask", "hi", "--model", str(truncated)], "truncated"),
+        "not a gguf": (["ask", "hi", "--model", str(not_gguf)], "not a GGUF"),
+        "wrong mmproj": (["ask", "hi", "--image", str(good), "--mmproj", str(starter.plumbing)], "not a projector"),
+        "empty wav": (["ask", "--audio", str(empty_wav)], "empty"),
+        "unreadable wav": (["ask", "--audio", str(garbage_wav)], "not a PCM WAV"),
+        "silent wav, no question": (["ask", "--audio", str(write_silence(tmp_path / "s.wav"))], "No speech was heard"),
+        "nothing to ask": (["ask"], "Nothing to ask"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing image", "text named .png", "broken image", "truncated model", "not a gguf",
+     "wrong mmproj", "empty wav", "unreadable wav", "silent wav, no question", "nothing to ask"],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(run_hearth, cli_home, tmp_path, starter, case):
+    args, expected = bad_inputs(tmp_path, starter)[case]
+    result = run_hearth(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert expected in one_clear_line(result.stderr)
+    assert result.stdout == ""
+
+
+def test_mmproj_for_another_model_is_refused(run_hearth, cli_home, tmp_path, starter):
+    from desktop.services.projector_factory import write_test_projector
+
+    other = write_test_projector(tmp_path / "p640.gguf", text_width=640)
+    image = tmp_path / "i.png"
+    Image.new("RGB", (10, 10)).save(image)
+    result = run_hearth("ask", "hi", "--image", str(image), "--mmproj", str(other))
+    assert result.returncode == 2
+    assert "does not belong" in one_clear_line(result.stderr)
+
+
+def test_chat_keeps_the_conversation(run_hearth, cli_home):
+    script = "My favourite colour is green. Reply with OK.\nWhat is my favourite colour? Answer with one word.\n/quit\n"
+    result = run_hearth("chat", "--temperature", "0", "--max-tokens", "16", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "green" in result.stdout.lower().split("you>")[-1]
+
+
+def test_models_lists_installed_models(run_hearth, starter, isolated_home):
+    environment_models = isolated_home / "data" / "models"
+    environment_models.parent.mkdir(parents=True)
+    environment_models.symlink_to(starter.folder, target_is_directory=True)
+    result = run_hearth("models")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in (starter.chat.name, starter.whisper.name, starter.mmproj.name):
+        assert name in result.stdout
+    assert "FAILED" not in result.stdout
+
+
+def test_doctor_passes_then_names_a_damaged_model(run_hearth, starter, isolated_home, tmp_path):
+    models = isolated_home / "data" / "models"
+    models.mkdir(parents=True)
+    for entry in starter.folder.iterdir():
+        if entry.name.endswith(".part"):
+            continue
+        (models / entry.name).symlink_to(entry)
+    (models / "installed.json").unlink()
+    (models / "installed.json").write_text((starter.folder / "installed.json").read_text())
+    result = run_hearth("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "backend      CPU" in result.stdout
+    assert "sha256 ok" in result.stdout
+    assert "all checks passed" in result.stdout
+
+    projector = models / starter.mmproj.name
+    projector.unlink()
+    damaged = starter.mmproj.read_bytes()
+    projector.write_bytes(damaged[:-1000] + b"\0" * 1000)  # same size, different bytes
+    result = run_hearth("doctor")
+    assert result.returncode == 1
+    assert f"problem: {starter.mmproj.name}: {starter.mmproj.name} fails its sha256 check." in result.stderr

@@ -1,0 +1,44 @@
+"""Real Whisper (tiny.en, CTranslate2) on real synthesised speech."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from desktop.core.audio import WHISPER_RATE, read_wav
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    d = np.zeros((len(ref) + 1, len(hyp) + 1), dtype=int)
+    d[:, 0] = range(len(ref) + 1)
+    d[0, :] = range(len(hyp) + 1)
+    for i in range(1, len(ref) + 1):
+        for j in range(1, len(hyp) + 1):
+            cost = 0 if ref[i - 1] == hyp[j - 1] else 1
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + cost)
+    return d[len(ref), len(hyp)] / max(len(ref), 1)
+
+
+def test_spoken_sentence_is_transcribed(transcriber, speak):
+    sentence = "The quick brown fox jumps over the lazy dog."
+    transcript = transcriber.transcribe(read_wav(speak(sentence)))
+    assert word_error_rate(sentence, transcript.text) <= 0.2, transcript.text
+    assert transcript.language == "en"
+    assert transcript.segments and transcript.audio_s > 1
+    assert transcript.transcribe_s > 0
+
+
+def test_silence_gives_no_text(transcriber):
+    transcript = transcriber.transcribe(np.zeros(3 * WHISPER_RATE, dtype=np.float32))
+    assert transcript.text == ""
+
+
+def test_faint_noise_gives_no_text(transcriber):
+    noise = np.random.default_rng(0).normal(0, 0.003, 3 * WHISPER_RATE).astype(np.float32)
+    assert transcriber.transcribe(noise).text == ""
