@@ -16,9 +16,7 @@ from typing import Any
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
-from desktop.core.errors import ModelFileError
-
-__all__ = ["GgufHeader", "read_header"]
+__all__ = ["GgufHeader", "UnsupportedVersion", "read_header"]
 
 _SCALAR = {
     GGUFValueType.UINT8: "<B", GGUFValueType.INT8: "<b",
@@ -29,6 +27,10 @@ _SCALAR = {
     GGUFValueType.FLOAT64: "<d",
 }
 _KEEP_ARRAY_ITEMS = 64  # longer arrays (vocabularies) are skipped, not decoded
+
+
+class UnsupportedVersion(ValueError):
+    """A GGUF file of a version this reader does not know."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class _Parser:
     def string(self) -> str:
         length = self.take("<Q")
         if self.pos + length > len(self.buf):
-            raise ModelFileError("header string runs past the end of the file")
+            raise ValueError("header string runs past the end of the file")
         text = bytes(self.buf[self.pos : self.pos + length]).decode("utf-8")
         self.pos += length
         return text
@@ -87,13 +89,13 @@ class _Parser:
             for _ in range(count):
                 self.value(kind)
         if self.pos > len(self.buf):
-            raise ModelFileError("header array runs past the end of the file")
+            raise ValueError("header array runs past the end of the file")
 
     def parse(self) -> GgufHeader:
         self.pos = 4  # magic, checked by the caller
         version = self.take("<I")
         if version not in (2, 3):
-            raise ModelFileError(f"GGUF version {version} is not supported (2 and 3 are)")
+            raise UnsupportedVersion(f"GGUF version {version} is not supported (2 and 3 are)")
         n_tensors = self.take("<Q")
         n_fields = self.take("<Q")
         fields: dict[str, Any] = {}

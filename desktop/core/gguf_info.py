@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.errors import ModelFileError
-from desktop.core.gguf_header import GgufHeader, read_header
+from desktop.core.gguf_header import GgufHeader, UnsupportedVersion, read_header
 
 __all__ = ["GGUF_MAGIC", "GgufInfo", "check_pair", "read_gguf_info"]
 
@@ -65,8 +65,8 @@ def read_gguf_info(path: str | Path) -> GgufInfo:
             )
     try:
         header = read_header(file)
-    except ModelFileError:
-        raise
+    except UnsupportedVersion as error:
+        raise ModelFileError(f"{file.name}: {error}.") from error
     except Exception as error:  # struct.error, UnicodeDecodeError, KeyError, ...
         raise ModelFileError(
             f"{file.name} is damaged or truncated: its GGUF header cannot be read."

@@ -143,7 +143,8 @@ def test_chat_keeps_the_conversation(run_hearth, cli_home):
     script = "My favourite colour is green. Reply with OK.\nWhat is my favourite colour? Answer with one word.\n/quit\n"
     result = run_hearth("chat", "--temperature", "0", "--max-tokens", "16", stdin=script)
     assert result.returncode == 0, result.stderr
-    assert "green" in result.stdout.lower().split("you>")[-1]
+    answers = result.stdout.lower().split("you>")  # prompt, answer 1, answer 2, final prompt
+    assert "green" in answers[2], result.stdout
 
 
 def test_models_lists_installed_models(run_hearth, starter, isolated_home):
@@ -175,7 +176,8 @@ def test_doctor_passes_then_names_a_damaged_model(run_hearth, starter, isolated_
     projector = models / starter.mmproj.name
     projector.unlink()
     damaged = starter.mmproj.read_bytes()
-    projector.write_bytes(damaged[:-1000] + b"\0" * 1000)  # same size, different bytes
+    middle = len(damaged) // 2
+    projector.write_bytes(damaged[:middle] + bytes(255 - b for b in damaged[middle : middle + 64]) + damaged[middle + 64 :])
     result = run_hearth("doctor")
     assert result.returncode == 1
     assert f"problem: {starter.mmproj.name}: {starter.mmproj.name} fails its sha256 check." in result.stderr
