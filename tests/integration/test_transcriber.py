@@ -46,3 +46,34 @@ def test_silence_gives_no_text(transcriber):
 def test_faint_noise_gives_no_text(transcriber):
     noise = np.random.default_rng(0).normal(0, 0.003, 3 * WHISPER_RATE).astype(np.float32)
     assert transcriber.transcribe(noise).text == ""
+
+
+@pytest.fixture(scope="session")
+def multilingual(starter):
+    from desktop.services.model_store import ModelStore
+    from desktop.services.starter_models import install_whisper_base
+    from desktop.services.transcriber import Transcriber
+
+    entry = install_whisper_base(ModelStore(starter.folder))
+    model = Transcriber(starter.folder / entry.name)
+    yield model
+    model.close()
+
+
+@pytest.mark.parametrize(
+    ("voice", "sentence"),
+    [("de", "Guten Morgen, wie geht es dir heute?"), ("es", "Buenos días, ¿cómo estás hoy?")],
+)
+def test_multilingual_model_detects_the_language(multilingual, tmp_path, voice, sentence):
+    import subprocess
+
+    wav = tmp_path / f"{voice}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), sentence], check=True)
+    assert multilingual.multilingual
+    transcript = multilingual.transcribe(read_wav(wav))
+    assert transcript.language == voice
+    assert transcript.text
+
+
+def test_english_only_model_is_told_the_language(transcriber):
+    assert not transcriber.multilingual
