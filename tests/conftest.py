@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e2e tests use Xvfb
+
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
 from desktop.services.llm_engine import LlmEngine

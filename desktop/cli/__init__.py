@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,12 +47,23 @@ def configure_logging(*, verbose: bool) -> None:
         logging.getLogger("faster_whisper").setLevel(logging.ERROR)
 
 
+def _has_display() -> bool:
+    if sys.platform in ("darwin", "win32") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
     configure_logging(verbose=args.verbose)
-    if args.command is None:  # the window arrives with the GUI; until then, chat here
+    if args.command is None:
+        if _has_display():
+            from desktop.app import run_app
+
+            return run_app()
+        print("hearth: no display found; starting the terminal chat instead.", file=sys.stderr)
         args = parser.parse_args([*arguments, "chat"])
     try:
         return int(args.run(args) or 0)

@@ -6,6 +6,7 @@ mismatched file is a clear `ModelFileError` instead of a llama.cpp abort.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from desktop.services.chat_template import ChatTemplate
 from desktop.services.llama_runtime import backend_info, route_native_logs
 from desktop.services.mtmd_prefill import HearthMtmdHandler
 
-__all__ = ["LoadedModel", "load_model"]
+__all__ = ["LoadedModel", "default_threads", "load_model"]
 
 _NO_MEDIA = "<__media__>"
 
@@ -60,15 +61,16 @@ def load_model(config: EngineConfig) -> LoadedModel:
     handler = (
         HearthMtmdHandler(str(config.mmproj_path), use_gpu=offload) if config.mmproj_path else None
     )
-    kwargs = {"n_threads": config.n_threads} if config.n_threads else {}
+    threads = config.n_threads or default_threads()
     try:
         llama = Llama(
             model_path=str(config.model_path),
             n_ctx=config.n_ctx,
             n_gpu_layers=-1 if offload else 0,
             chat_handler=handler,
+            n_threads=threads,
+            n_threads_batch=threads,
             verbose=False,
-            **kwargs,
         )
     except ValueError as error:  # llama-cpp-python's "Failed to load model from file"
         raise ModelFileError(
@@ -102,6 +104,13 @@ def load_model(config: EngineConfig) -> LoadedModel:
     if mmproj_info and mmproj_info.image_size and mmproj_info.patch_size:
         estimate = (mmproj_info.image_size // mmproj_info.patch_size) ** 2
     return LoadedModel(llama, handler, template, info, estimate)
+
+
+def default_threads() -> int:
+    """llama-cpp-python defaults to half the CPUs (1 on a 2-core machine: half speed).
+    Use them all on small machines; on larger ones half, roughly the physical cores."""
+    count = os.cpu_count() or 2
+    return count if count <= 4 else count // 2
 
 
 def _piece(llama: Llama, token: int) -> str:

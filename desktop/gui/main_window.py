@@ -1,0 +1,165 @@
+"""The main window: conversations on the left, the chat and the composer on the right,
+the model, backend and state in the status line. Widgets only; `desktop.app` wires it.
+
+Signals:
+    newConversationRequested(): "New chat" or Ctrl+N.
+    conversationSelected(int): a conversation in the list was chosen.
+    searchRequested(str): the search box changed (empty: show all conversations).
+    deleteRequested(int): Delete on the selected conversation.
+    renameRequested(int, str): a conversation title was edited.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.conversation import Attachment
+from desktop.core.engine_types import EngineInfo
+from desktop.gui.chat_view import ChatView
+from desktop.gui.composer import Composer, attachment_pixmap
+
+__all__ = ["MainWindow"]
+
+_ID = Qt.ItemDataRole.UserRole
+
+
+class MainWindow(QMainWindow):
+    newConversationRequested = Signal()
+    conversationSelected = Signal(int)
+    searchRequested = Signal(str)
+    deleteRequested = Signal(int)
+    renameRequested = Signal(int, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Hearth")
+        self.resize(1100, 760)
+        self.setAcceptDrops(True)
+
+        self.new_button = QPushButton("New chat", self)
+        self.new_button.setAccessibleName("New chat")
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search all conversations")
+        self.search.setAccessibleName("Search conversations")
+        self.search.setClearButtonEnabled(True)
+        self.conversations = QListWidget(self)
+        self.conversations.setAccessibleName("Conversations")
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.conversations, 1)
+
+        self.chat = ChatView(self)
+        self.composer = Composer(self)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.chat, 1)
+        right_layout.addWidget(self.composer)
+
+        splitter = QSplitter(self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 840])
+        self.setCentralWidget(splitter)
+
+        self.model_label = QLabel("Loading model…", self)
+        self.model_label.setAccessibleName("Model and backend")
+        self.state_label = QLabel("", self)
+        self.state_label.setAccessibleName("State")
+        self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.state_label)
+
+        self.new_button.clicked.connect(self.newConversationRequested.emit)
+        QShortcut(QKeySequence.StandardKey.New, self, self.newConversationRequested.emit)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.composer.stopRequested.emit)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
+        self.search.textChanged.connect(self.searchRequested.emit)
+        self.conversations.itemActivated.connect(self._selected)
+        self.conversations.itemClicked.connect(self._selected)
+        self.conversations.itemChanged.connect(self._renamed)
+        QShortcut(QKeySequence.StandardKey.Delete, self.conversations, self._delete_selected)
+        self.chat.imageOpened.connect(self.show_image)
+        self.composer.edit.setFocus()
+
+    # -- updates from the session ----------------------------------------------------
+
+    def show_engine(self, info: EngineInfo) -> None:
+        vision = " + vision" if info.vision else ""
+        self.model_label.setText(f"{info.model_name}{vision} · {info.backend} · {info.n_ctx} ctx")
+        self.composer.vision = info.vision
+        if info.image_max_side:
+            self.composer.max_image_side = info.image_max_side
+        self.set_state("Ready")
+
+    def show_engine_failure(self, message: str) -> None:
+        self.model_label.setText("No model loaded")
+        self.set_state("")
+        self.composer.show_notice(message)
+
+    def set_state(self, text: str) -> None:
+        self.state_label.setText(text)
+
+    def show_conversations(self, summaries: list) -> None:
+        if self.search.text().strip():
+            return  # search results stay until the search box is cleared
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        for summary in summaries:
+            item = QListWidgetItem(summary.title)
+            item.setData(_ID, summary.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.conversations.addItem(item)
+        self.conversations.blockSignals(False)
+
+    def show_search_results(self, hits: list) -> None:
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        for hit in hits:
+            item = QListWidgetItem(f"{hit.conversation_title}\n{hit.snippet}")
+            item.setData(_ID, hit.conversation_id)
+            self.conversations.addItem(item)
+        self.conversations.blockSignals(False)
+
+    def show_image(self, attachment: Attachment) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(attachment.source_name or "Image")
+        label = QLabel(dialog)
+        label.setPixmap(attachment_pixmap(attachment, 900))
+        QVBoxLayout(dialog).addWidget(label)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    # -- events ------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001 - Qt event
+        self.composer.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001 - Qt event
+        self.composer.dropEvent(event)
+
+    def _selected(self, item: QListWidgetItem) -> None:
+        self.conversationSelected.emit(int(item.data(_ID)))
+
+    def _renamed(self, item: QListWidgetItem) -> None:
+        self.renameRequested.emit(int(item.data(_ID)), item.text())
+
+    def _delete_selected(self) -> None:
+        item = self.conversations.currentItem()
+        if item is not None:
+            self.deleteRequested.emit(int(item.data(_ID)))

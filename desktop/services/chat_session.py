@@ -1,0 +1,250 @@
+"""The conversation behind the window: history, persistence and the engine, off the GUI thread.
+
+One worker thread (`hearth-session`) owns the SQLite store and runs every task in
+order: load, persist, ask the engine and relay its answer. The GUI thread only calls
+slots (which queue tasks) and receives signals (queued back to it), so it never
+blocks on the model or the disk. `stop()` is immediate: it sets the answer's cancel
+event, and the engine stops within one token.
+
+Signals:
+    engineReady(EngineInfo): the model finished loading.
+    engineFailed(str): the model could not be loaded; the message says why.
+    conversationsChanged(list[ConversationSummary]): the list to show, newest first.
+    conversationOpened(int, list[StoredMessage]): a conversation was (re)loaded.
+    answerStarted(): the engine began an answer to the last user message.
+    answerDelta(str): new answer text, batched to about 30 signals a second.
+    answerFinished(Answer): the answer is complete (or was stopped) and stored.
+    searchFinished(list[SearchHit]): results of `search()`.
+    failed(str): a one-line message for the person; nothing they typed was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.core.conversation import Attachment, Message
+from desktop.core.engine_types import Answer, GenerationOptions
+from desktop.core.errors import HearthError
+from desktop.services.conversation_store import ConversationStore
+from desktop.services.llm_engine import AnswerStream, LlmEngine
+
+__all__ = ["ChatSession"]
+
+log = logging.getLogger(__name__)
+_BATCH_S = 1 / 30
+
+
+class ChatSession(QObject):
+    engineReady = Signal(object)
+    engineFailed = Signal(str)
+    conversationsChanged = Signal(list)
+    conversationOpened = Signal(int, list)
+    answerStarted = Signal()
+    answerDelta = Signal(str)
+    answerFinished = Signal(object)
+    searchFinished = Signal(list)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        engine: LlmEngine,
+        database: Path,
+        *,
+        system_prompt: str | None = None,
+        options: GenerationOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self._engine = engine
+        self._database = database
+        self.system_prompt = system_prompt
+        self.options = options or GenerationOptions()
+        self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._stream: AnswerStream | None = None
+        self._store: ConversationStore | None = None
+        self._conversation: int | None = None
+        self._history: list[Message] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="hearth-session", daemon=True)
+
+    def start(self) -> None:
+        """Start working (call after connecting the signals): reports the engine's state
+        and the saved conversations first."""
+        self._tasks.put(self._wait_for_engine)
+        self._thread.start()
+
+    # -- slots (GUI thread) ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._tasks.put(self._emit_conversations)
+
+    def new_conversation(self) -> None:
+        self._tasks.put(self._start_new)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self._tasks.put(lambda: self._open(conversation_id))
+
+    def send(self, text: str, images: tuple[Attachment, ...] = ()) -> None:
+        message = Message.user(text, tuple(images))
+        self._tasks.put(lambda: self._ask(message))
+
+    def regenerate(self) -> None:
+        """Drop the last answer and answer the last question again."""
+        self._tasks.put(lambda: self._redo(None))
+
+    def edit_and_resend(self, position: int, text: str) -> None:
+        """Replace the user message at `position` with `text` and answer from there."""
+        self._tasks.put(lambda: self._redo((position, text)))
+
+    def stop(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            stream.cancel()
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._tasks.put(lambda: (self._db().rename(conversation_id, title), self._emit_conversations()))
+
+    def delete(self, conversation_id: int) -> None:
+        def task() -> None:
+            self._db().delete(conversation_id)
+            if conversation_id == self._conversation:
+                self._conversation, self._history = None, []
+                self.conversationOpened.emit(-1, [])
+            self._emit_conversations()
+
+        self._tasks.put(task)
+
+    def restore(self, conversation_id: int) -> None:
+        self._tasks.put(lambda: (self._db().restore(conversation_id), self._emit_conversations()))
+
+    def search(self, query: str) -> None:
+        self._tasks.put(lambda: self.searchFinished.emit(self._db().search(query)))
+
+    def export(self, conversation_id: int, path: Path) -> None:
+        def task() -> None:
+            store = self._db()
+            text = store.export_json(conversation_id) if path.suffix == ".json" else store.export_markdown(
+                conversation_id
+            )
+            path.write_text(text, encoding="utf-8")
+
+        self._tasks.put(task)
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop the answer in flight, finish queued writes, close the store. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop()
+        if self._thread.is_alive():
+            self._tasks.put(None)
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- worker thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while (task := self._tasks.get()) is not None:
+                try:
+                    task()
+                except HearthError as error:
+                    self.failed.emit(str(error))
+                except Exception as error:
+                    log.exception("session task failed")
+                    self.failed.emit(f"Something went wrong: {error}")
+        finally:
+            if self._store is not None:
+                self._store.close()
+
+    def _db(self) -> ConversationStore:
+        if self._store is None:
+            self._store = ConversationStore(self._database)
+        return self._store
+
+    def _wait_for_engine(self) -> None:
+        try:
+            self.engineReady.emit(self._engine.wait_ready())
+        except HearthError as error:
+            self.engineFailed.emit(str(error))
+        self._emit_conversations()
+
+    def _emit_conversations(self) -> None:
+        self.conversationsChanged.emit(self._db().conversations())
+
+    def _start_new(self) -> None:
+        self._conversation, self._history = None, []
+        self.conversationOpened.emit(-1, [])
+
+    def _open(self, conversation_id: int) -> None:
+        stored = self._db().messages(conversation_id)
+        self._conversation = conversation_id
+        self._history = [s.message for s in stored]
+        self.conversationOpened.emit(conversation_id, stored)
+
+    def _ask(self, message: Message) -> None:
+        store = self._db()
+        if self._conversation is None:
+            self._conversation = store.create(_title_from(message.text))
+        store.append(self._conversation, message)
+        self._history.append(message)
+        self._emit_conversations()
+        self._answer()
+
+    def _redo(self, edit: tuple[int, str] | None) -> None:
+        if self._conversation is None or not self._history:
+            return
+        if edit is None:
+            position = max(i for i, m in enumerate(self._history) if m.role == "user")
+            message = self._history[position]
+        else:
+            position, text = edit
+            message = Message.user(text, self._history[position].images)
+        self._db().truncate(self._conversation, from_position=position)
+        self._history = self._history[:position]
+        self._ask(message)
+
+    def _answer(self) -> None:
+        assert self._conversation is not None
+        self.answerStarted.emit()
+        stream = self._engine.ask(self._history, system_prompt=self.system_prompt, options=self.options)
+        self._stream = stream
+        pending: list[str] = []
+        last_emit = time.monotonic()
+        try:
+            for delta in stream:
+                pending.append(delta)
+                now = time.monotonic()
+                if now - last_emit >= _BATCH_S:
+                    self.answerDelta.emit("".join(pending))
+                    pending.clear()
+                    last_emit = now
+            if pending:
+                self.answerDelta.emit("".join(pending))
+            answer = stream.result()
+        finally:  # on error the question stays stored and in the history: regenerate retries it
+            self._stream = None
+        self._store_answer(answer)
+
+    def _store_answer(self, answer: Answer) -> None:
+        assert self._conversation is not None
+        reply = Message.assistant(answer.text)
+        stats = asdict(answer.stats)
+        self._db().append(self._conversation, reply, stats=stats)
+        self._history.append(reply)
+        self.answerFinished.emit(answer)
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return (line[:48] + "…") if len(line) > 48 else (line or "Image question")

@@ -1,0 +1,218 @@
+"""The real window wired to a real ChatSession and the real engine (pytest-qt)."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+
+from desktop.app import connect_window
+from desktop.core.engine_types import GenerationOptions
+from desktop.gui.chat_view import MessageView
+from desktop.gui.main_window import MainWindow
+from desktop.services.chat_session import ChatSession
+from desktop.services.conversation_store import ConversationStore
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    sessions = []
+
+    def make(engine, options=None):
+        options = options or GenerationOptions(temperature=0, max_tokens=24)
+        session = ChatSession(engine, tmp_path / "history.sqlite3", options=options)
+        sessions.append(session)
+        window = MainWindow()
+        qtbot.addWidget(window)
+        connect_window(window, session)
+        with qtbot.waitSignal(session.engineReady, timeout=60_000):
+            session.start()
+        window.show()
+        return window, session
+
+    yield make
+    for session in sessions:
+        session.shutdown()
+
+
+def stored(tmp_path):
+    store = ConversationStore(tmp_path / "history.sqlite3")
+    try:
+        conversations = store.conversations()
+        return [s.message for s in store.messages(conversations[0].id)] if conversations else []
+    finally:
+        store.close()
+
+
+def send(qtbot, window, session, text):
+    window.composer.edit.setPlainText(text)
+    with qtbot.waitSignal(session.answerFinished, timeout=120_000) as blocker:
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    return blocker.args[0]
+
+
+def test_typed_question_streams_answer_and_is_stored(qtbot, make_window, qwen_vision, tmp_path):
+    window, session = make_window(qwen_vision)
+    deltas = []
+    session.answerDelta.connect(deltas.append)
+    answer = send(qtbot, window, session, "What is the capital of France? Answer with one word.")
+    assert "paris" in answer.text.lower()
+    assert deltas and "".join(deltas) == answer.text
+    bubbles = window.chat.bubbles
+    assert [b.message.role for b in bubbles] == ["user", "assistant"]
+    assert "Paris" in bubbles[1].view.toPlainText()
+    assert "first token" in bubbles[1].stats_label.text()
+    assert window.composer.edit.toPlainText() == ""
+    assert window.state_label.text() == "Ready"
+    assert "CPU" in window.model_label.text()
+    qtbot.waitUntil(lambda: window.conversations.count() == 1)
+    assert [m.role for m in stored(tmp_path)] == ["user", "assistant"]
+
+
+def test_shift_enter_is_a_newline(qtbot, make_window, gemma):
+    window, _session = make_window(gemma)
+    qtbot.keyClicks(window.composer.edit, "line one")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.composer.edit, "line two")
+    assert window.composer.edit.toPlainText() == "line one\nline two"
+    assert window.chat.bubbles == []
+
+
+def test_stop_ends_the_answer(qtbot, make_window, gemma):
+    window, session = make_window(gemma, GenerationOptions(temperature=0.8, max_tokens=400, seed=3))
+    window.composer.edit.setPlainText("Tell me a long story about the sea.")
+    with qtbot.waitSignal(session.answerDelta, timeout=60_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    assert window.composer.send_button.text() == "Stop"
+    with qtbot.waitSignal(session.answerFinished, timeout=60_000) as blocker:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert blocker.args[0].stats.finish_reason == "cancelled"
+    assert window.state_label.text() == "Stopped"
+    assert window.composer.send_button.text() == "Send"
+
+
+def test_regenerate_replaces_the_last_answer(qtbot, make_window, gemma, tmp_path):
+    window, session = make_window(gemma, GenerationOptions(temperature=0.9, max_tokens=12))
+    send(qtbot, window, session, "Name a colour.")
+    regenerate = window.chat.bubbles[-1].regenerate_button
+    assert regenerate.isVisible()
+    with qtbot.waitSignal(session.answerFinished, timeout=60_000):
+        qtbot.mouseClick(regenerate, Qt.MouseButton.LeftButton)
+    assert [b.message.role for b in window.chat.bubbles] == ["user", "assistant"]
+    assert [m.role for m in stored(tmp_path)] == ["user", "assistant"]
+
+
+def test_edit_and_resend_replaces_the_rest(qtbot, make_window, qwen_vision, tmp_path):
+    window, session = make_window(qwen_vision)
+    send(qtbot, window, session, "What is the capital of France? Answer with one word.")
+    qtbot.mouseClick(window.chat.bubbles[0].edit_button, Qt.MouseButton.LeftButton)
+    assert window.composer.edit.toPlainText().startswith("What is the capital of France")
+    answer = send(qtbot, window, session, "What is the capital of Germany? Answer with one word.")
+    assert "berlin" in answer.text.lower()
+    texts = [m.text for m in stored(tmp_path)]
+    assert len(texts) == 2 and "Germany" in texts[0]
+    assert len(window.chat.bubbles) == 2
+
+
+def drop(widget, mime):
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def test_dropped_image_files_are_attached_and_sent(qtbot, make_window, qwen_vision, tmp_path):
+    window, session = make_window(qwen_vision, GenerationOptions(temperature=0, max_tokens=6))
+    paths = []
+    for i, colour in enumerate([(255, 0, 0), (0, 255, 0)]):
+        paths.append(tmp_path / f"img{i}.png")
+        Image.new("RGB", (300, 200), colour).save(paths[-1])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    drop(window, mime)
+    assert len(window.composer.attachments) == 2
+    answer = send(qtbot, window, session, "Compare these.")
+    assert answer.stats.image_count == 2
+    assert len(window.chat.bubbles[0].message.images) == 2
+    assert window.composer.attachments == ()
+    assert len(stored(tmp_path)[0].images) == 2
+
+
+def test_bad_drop_keeps_the_typed_text(qtbot, make_window, qwen_vision, tmp_path):
+    window, _session = make_window(qwen_vision)
+    window.composer.edit.setPlainText("my careful question")
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(text_file))])
+    drop(window.composer, mime)
+    assert "not an image" in window.composer.notice.text()
+    assert window.composer.notice.isVisible()
+    assert window.composer.attachments == ()
+    assert window.composer.edit.toPlainText() == "my careful question"
+
+
+def test_pasted_clipboard_image_is_attached(qtbot, make_window, qwen_vision):
+    window, _session = make_window(qwen_vision)
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(0x3366CC)
+    QGuiApplication.clipboard().setImage(image)
+    window.composer.edit.paste()
+    QGuiApplication.clipboard().setImage(image)
+    window.composer.edit.paste()  # the same image twice works
+    attachments = window.composer.attachments
+    assert len(attachments) == 2 and attachments[0].width == 64
+
+
+def test_images_without_vision_model_explain_instead_of_failing(qtbot, make_window, gemma, tmp_path):
+    window, _session = make_window(gemma)
+    path = tmp_path / "x.png"
+    Image.new("RGB", (8, 8)).save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop(window.composer, mime)
+    assert "vision model" in window.composer.notice.text()
+    assert window.composer.attachments == ()
+
+
+def test_search_and_delete_with_undo(qtbot, make_window, gemma, tmp_path):
+    window, session = make_window(gemma, GenerationOptions(temperature=0, max_tokens=4))
+    send(qtbot, window, session, "Tell me about zebras.")
+    with qtbot.waitSignal(session.searchFinished, timeout=10_000):
+        window.search.setText("zebra")
+    assert window.conversations.count() == 1 and "[zebras]" in window.conversations.item(0).text()
+    with qtbot.waitSignal(session.conversationsChanged, timeout=10_000):
+        window.search.setText("")
+    window.conversations.setCurrentRow(0)
+    with qtbot.waitSignal(session.conversationsChanged, timeout=10_000):
+        window._delete_selected()
+    assert window.conversations.count() == 0
+    with qtbot.waitSignal(session.conversationsChanged, timeout=10_000):
+        qtbot.keyClick(window.conversations, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.conversations.count() == 1
+
+
+def test_model_output_cannot_load_resources(qtbot):
+    view = MessageView()
+    qtbot.addWidget(view)
+    view.set_markdown('<img src="https://example.com/x.png"> ![t](https://example.com/t.png) [a](https://example.org)')
+    html = view.toHtml()
+    assert "<img" not in html
+    assert view.loadResource(2, QUrl("https://example.com/x.png")) is None
+
+
+def test_code_block_copy_link_copies_the_code(qtbot):
+    view = MessageView()
+    qtbot.addWidget(view)
+    view.set_markdown("```python\nprint('hi')\n```")
+    view.anchorClicked.emit(QUrl("copy:0"))
+    assert QGuiApplication.clipboard().text() == "print('hi')\n"
+
+
+def test_window_is_keyboard_usable_and_named(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.windowTitle().startswith("Hearth")
+    names = {w.accessibleName() for w in (window.composer.edit, window.composer.send_button,
+                                          window.composer.attach_button, window.search, window.conversations)}
+    assert "" not in names
