@@ -13,14 +13,17 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.engine_types import Answer, EngineConfig, GenerationOptions
+from desktop.core.errors import HearthError
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
 from desktop.gui.main_window import MainWindow
 from desktop.services.chat_session import ChatSession
+from desktop.services.dictation import Dictation
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_store import ModelStore
+from desktop.services.transcriber import Transcriber
 
-__all__ = ["HearthApp", "connect_window", "run_app"]
+__all__ = ["HearthApp", "connect_dictation", "connect_window", "run_app"]
 
 
 class HearthApp:
@@ -40,6 +43,16 @@ class HearthApp:
         )
         self.window = MainWindow()
         connect_window(self.window, self.session)
+        self.transcriber: Transcriber | None = None
+        self.dictation: Dictation | None = None
+        whisper = settings.whisper_path or _installed(store, "whisper")
+        if whisper:
+            try:
+                self.transcriber = Transcriber(_path(whisper))
+                self.dictation = Dictation(self.transcriber)
+                connect_dictation(self.window, self.dictation)
+            except HearthError as error:
+                self.window.composer.show_notice(f"Voice input is off: {error}")
         self.session.start()
         self._closed = False
 
@@ -47,8 +60,29 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
+        if self.dictation is not None:
+            self.dictation.shutdown()
         self.session.shutdown()
         self.engine.close()
+        if self.transcriber is not None:
+            self.transcriber.close()
+
+
+def connect_dictation(window: MainWindow, dictation: Dictation) -> None:
+    """Push-to-talk: the composer's button (or Ctrl+Space) drives the microphone."""
+    composer = window.composer
+    composer.talkPressed.connect(dictation.press)
+    composer.talkReleased.connect(dictation.release)
+    dictation.listening.connect(lambda: composer.set_listening(True))
+    dictation.levelChanged.connect(composer.set_level)
+    dictation.partialTranscript.connect(composer.show_partial)
+    dictation.finalTranscript.connect(composer.finish_dictation)
+
+    def failed(message: str) -> None:
+        composer.set_listening(False)
+        composer.show_notice(message)
+
+    dictation.failed.connect(failed)
 
 
 def connect_window(window: MainWindow, session: ChatSession) -> None:

@@ -147,3 +147,27 @@ def run_hearth(isolated_home: Path):
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def virtual_microphone():
+    """A PulseAudio null sink and a virtual source recording it: a microphone that hears
+    whatever `play(wav)` plays. Starts a private PulseAudio daemon when none runs."""
+    for tool in ("pulseaudio", "pactl", "paplay"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed (the CI script installs PulseAudio)")
+    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
+        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], check=True, capture_output=True)
+        subprocess.run(["pactl", "info"], check=True, capture_output=True)
+    sources = subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True).stdout
+    if "hearth_mic" not in sources:
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=hearth_sink"], check=True,
+                       capture_output=True)
+        subprocess.run(["pactl", "load-module", "module-virtual-source", "source_name=hearth_mic",
+                        "master=hearth_sink.monitor"], check=True, capture_output=True)
+    os.environ["PULSE_SOURCE"] = "hearth_mic"
+
+    def play(wav: Path) -> None:
+        subprocess.run(["paplay", "--device=hearth_sink", str(wav)], check=True)
+
+    return play

@@ -4,6 +4,8 @@ Signals:
     submitted(str, tuple[Attachment, ...]): Enter or Send with text and/or images.
     stopRequested(): Stop (or Esc) while an answer streams.
     settingsRequested(): the person asked for the model settings (e.g. to add vision).
+    talkPressed(): the push-to-talk button went down.
+    talkReleased(): the push-to-talk button came up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -73,6 +76,8 @@ class Composer(QWidget):
     submitted = Signal(str, tuple)
     stopRequested = Signal()
     settingsRequested = Signal()
+    talkPressed = Signal()
+    talkReleased = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,23 +105,37 @@ class Composer(QWidget):
         self.send_button = QPushButton("Send", self)
         self.send_button.setAccessibleName("Send")
         self.send_button.setDefault(True)
+        self.talk_button = QPushButton("Hold to talk", self)
+        self.talk_button.setAccessibleName("Hold to talk")
+        self.talk_button.setToolTip("Hold to speak (or hold Ctrl+Space); release to stop")
+        self.level = QProgressBar(self)
+        self.level.setAccessibleName("Microphone level")
+        self.level.setRange(0, 100)
+        self.level.setTextVisible(False)
+        self.level.setFixedHeight(6)
+        self.level.hide()
+        self._dictation_prefix = ""
 
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.talk_button)
         row.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addLayout(self.thumbnails)
         layout.addWidget(self.notice)
+        layout.addWidget(self.level)
         layout.addLayout(row)
 
         self.edit.enterPressed.connect(self._send_or_stop)
         self.edit.imagesPasted.connect(self.add_mime_data)
         self.send_button.clicked.connect(self._send_or_stop)
         self.attach_button.clicked.connect(self._pick_files)
+        self.talk_button.pressed.connect(self.talkPressed.emit)
+        self.talk_button.released.connect(self.talkReleased.emit)
 
     # -- public --------------------------------------------------------------------
 
@@ -131,6 +150,33 @@ class Composer(QWidget):
 
     def set_text(self, text: str) -> None:
         self.edit.setPlainText(text)
+        self.edit.setFocus()
+
+    # -- dictation -----------------------------------------------------------------
+
+    def set_listening(self, listening: bool) -> None:
+        self.level.setVisible(listening)
+        self.level.setValue(0)
+        self.talk_button.setText("Listening…" if listening else "Hold to talk")
+        if listening:
+            self._dictation_prefix = self.edit.toPlainText().rstrip()
+            self.show_notice("")
+
+    def set_level(self, level: float) -> None:
+        self.level.setValue(int(level * 100))
+
+    def show_partial(self, text: str) -> None:
+        """The transcript so far, after whatever was typed before speaking."""
+        self.edit.setPlainText(" ".join(p for p in (self._dictation_prefix, text) if p))
+        self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
+
+    def finish_dictation(self, text: str) -> None:
+        self.set_listening(False)
+        if text:
+            self.show_partial(text)
+        else:
+            self.edit.setPlainText(self._dictation_prefix)
+            self.show_notice("No speech was heard. Hold the button (or Ctrl+Space) while you speak.")
         self.edit.setFocus()
 
     def show_notice(self, text: str) -> None:

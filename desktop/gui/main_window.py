@@ -7,13 +7,15 @@ Signals:
     searchRequested(str): the search box changed (empty: show all conversations).
     deleteRequested(int): Delete on the selected conversation.
     renameRequested(int, str): a conversation title was edited.
+    Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
     QLineEdit,
@@ -96,6 +98,29 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Delete, self.conversations, self._delete_selected)
         self.chat.imageOpened.connect(self.show_image)
         self.composer.edit.setFocus()
+        self.talk_key = Qt.Key.Key_Space
+        self.talk_modifier = Qt.KeyboardModifier.ControlModifier
+        self._talking = False
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Hold Ctrl+Space anywhere in the window to talk; autorepeat is ignored."""
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        if event.key() != self.talk_key or event.isAutoRepeat():
+            return super().eventFilter(watched, event)
+        if kind == QEvent.Type.KeyPress and event.modifiers() & self.talk_modifier and self.isActiveWindow():
+            self._talking = True
+            self.composer.talkPressed.emit()
+            return True
+        if kind == QEvent.Type.KeyRelease and self._talking:
+            self._talking = False
+            self.composer.talkReleased.emit()
+            return True
+        return super().eventFilter(watched, event)
 
     # -- updates from the session ----------------------------------------------------
 

@@ -1,0 +1,73 @@
+"""Push-to-talk through a real (virtual PulseAudio) microphone and real Whisper."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from tests_helpers import word_error_rate
+
+from desktop.app import connect_dictation
+from desktop.gui.main_window import MainWindow
+from desktop.services.dictation import Dictation
+
+SENTENCE = "Please turn on the kitchen lights and play some music."
+
+
+@pytest.fixture
+def window(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def dictation(transcriber, virtual_microphone):
+    dictation = Dictation(transcriber, device="pulse")
+    yield dictation
+    dictation.shutdown()
+
+
+def test_held_button_records_speech_into_the_composer(qtbot, window, dictation, virtual_microphone, speak):
+    connect_dictation(window, dictation)
+    window.composer.edit.setPlainText("Note:")
+    wav = speak(SENTENCE, name="ptt.wav")
+    partials = []
+    dictation.partialTranscript.connect(partials.append)
+    with qtbot.waitSignal(dictation.listening, timeout=10_000):
+        qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    assert window.composer.level.isVisible()
+    virtual_microphone(wav)
+    qtbot.waitUntil(lambda: bool(partials), timeout=20_000)  # text grows while the key is held
+    with qtbot.waitSignal(dictation.finalTranscript, timeout=30_000):
+        qtbot.mouseRelease(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    assert not dictation.recording  # the microphone is closed on release
+    text = window.composer.edit.toPlainText()
+    assert text.startswith("Note: ")
+    assert word_error_rate(SENTENCE, text.removeprefix("Note: ")) <= 0.1, text
+    assert not window.composer.level.isVisible()
+
+
+def test_ctrl_space_is_push_to_talk(qtbot, window, dictation):
+    connect_dictation(window, dictation)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    with qtbot.waitSignal(dictation.listening, timeout=10_000):
+        qtbot.keyPress(window.composer.edit, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    assert dictation.recording
+    with qtbot.waitSignal(dictation.finalTranscript, timeout=30_000) as blocker:
+        qtbot.keyRelease(window.composer.edit, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    assert blocker.args == [""]  # nothing was said: no text, a quiet hint
+    assert "No speech" in window.composer.notice.text()
+    assert window.composer.edit.toPlainText() == ""
+
+
+def test_missing_microphone_is_a_clear_message(qtbot, window, transcriber):
+    dictation = Dictation(transcriber, device="no such microphone")
+    connect_dictation(window, dictation)
+    with qtbot.waitSignal(dictation.failed, timeout=10_000) as blocker:
+        qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    assert "No microphone" in blocker.args[0]
+    assert "No microphone" in window.composer.notice.text()
+    assert not dictation.recording
+    dictation.shutdown()
