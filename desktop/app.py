@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.core.engine_types import Answer, EngineConfig, GenerationOptions
 from desktop.core.errors import HearthError
+from desktop.core.gguf_info import read_gguf_info
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
 from desktop.gui.main_window import MainWindow
@@ -42,6 +43,13 @@ class HearthApp:
             options=GenerationOptions(temperature=settings.temperature, top_p=settings.top_p),
         )
         self.window = MainWindow()
+        if mmproj:  # images can be attached while the model is still loading
+            try:
+                projector = read_gguf_info(_path(mmproj))
+                self.window.composer.vision = projector.is_projector
+                self.window.composer.max_image_side = projector.max_image_side
+            except HearthError:
+                pass  # the engine reports the broken file when it loads
         connect_window(self.window, self.session)
         self.transcriber: Transcriber | None = None
         self.dictation: Dictation | None = None

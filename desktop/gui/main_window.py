@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.New, self, self.newConversationRequested.emit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.composer.stopRequested.emit)
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
         self.search.textChanged.connect(self.searchRequested.emit)
         self.conversations.itemActivated.connect(self._selected)
         self.conversations.itemClicked.connect(self._selected)
