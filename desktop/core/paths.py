@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["APP_NAME", "HearthPaths"]
+__all__ = ["APP_NAME", "HearthPaths", "assets_dir"]
 
 APP_NAME = "Hearth"
 
@@ -57,3 +57,8 @@ class HearthPaths:
         for directory in (self.config_dir, self.data_dir, self.cache_dir, self.models_dir):
             directory.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def assets_dir() -> Path:
+    """Icons, sounds and desktop files shipped with Hearth (the repository's assets/)."""
+    return Path(__file__).resolve().parents[2] / "assets"

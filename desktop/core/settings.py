@@ -33,6 +33,9 @@ class Settings:
     top_p: float = 0.95
     n_ctx: int = 4096
     gpu_offload: bool = True
+    microphone: str | None = None  # None: the system's default input
+    ptt_shortcut: str = "Ctrl+Space"  # hold to talk
+    send_after_speaking: bool = False
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

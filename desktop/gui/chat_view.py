@@ -12,7 +12,7 @@ Signals (ChatView):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -47,8 +47,11 @@ def stats_line(stats: dict) -> str:
 
 
 def _is_dark() -> bool:
-    palette = QGuiApplication.palette()
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+    """The OS colour scheme when Qt knows it, else the palette's lightness."""
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme != Qt.ColorScheme.Unknown:
+        return scheme == Qt.ColorScheme.Dark
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 class MessageView(QTextBrowser):
@@ -171,6 +174,18 @@ class ChatView(QScrollArea):
         self.bubbles: list[MessageBubble] = []
         self._streaming: MessageBubble | None = None
         self.verticalScrollBar().rangeChanged.connect(self._follow_bottom)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._restyle)
+
+    def changeEvent(self, event) -> None:  # noqa: ANN001 - Qt event
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """Dark/light follows the OS: re-render answers with the matching code colours."""
+        for bubble in self.bubbles:
+            if bubble.message.role == "assistant":
+                bubble.set_text(bubble.text)
 
     def clear(self) -> None:
         for bubble in self.bubbles:
@@ -191,6 +206,13 @@ class ChatView(QScrollArea):
         self.bubbles.append(bubble)
         self._mark_last_answer()
         return bubble
+
+    def truncate(self, position: int) -> None:
+        """Remove the bubbles from `position` on (regenerate, edit-and-resend)."""
+        self._streaming = None
+        while len(self.bubbles) > max(position, 0):
+            self.bubbles.pop().deleteLater()
+        self._mark_last_answer()
 
     def begin_answer(self) -> None:
         self._streaming = self.add_message(Message.assistant(""))

@@ -254,6 +254,12 @@ class Composer(QWidget):
         if self._busy:
             self.stopRequested.emit()
             return
+        self.send()
+
+    def send(self) -> None:
+        """Submit what is typed and attached (ignored while an answer streams)."""
+        if self._busy:
+            return
         text = self.edit.toPlainText().strip()
         if not text and not self._attachments:
             return

@@ -7,6 +7,8 @@ Signals:
     searchRequested(str): the search box changed (empty: show all conversations).
     deleteRequested(int): Delete on the selected conversation.
     renameRequested(int, str): a conversation title was edited.
+    exportRequested(int, str): export a conversation to this path (.md or .json).
+    settingsRequested(): "Settings…", Ctrl+, or the composer's settings link.
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -17,11 +19,13 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFileDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -44,6 +48,8 @@ class MainWindow(QMainWindow):
     searchRequested = Signal(str)
     deleteRequested = Signal(int)
     renameRequested = Signal(int, str)
+    exportRequested = Signal(int, str)
+    settingsRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,6 +70,11 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.new_button)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.conversations, 1)
+        self.settings_button = QPushButton("Settings…", self)
+        self.settings_button.setAccessibleName("Settings")
+        left_layout.addWidget(self.settings_button)
+        self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversations.customContextMenuRequested.connect(self._context_menu)
 
         self.chat = ChatView(self)
         self.composer = Composer(self)
@@ -92,6 +103,9 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.composer.stopRequested.emit)
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        QShortcut(QKeySequence.StandardKey.Preferences, self, self.settingsRequested.emit)
+        self.settings_button.clicked.connect(self.settingsRequested.emit)
+        self.composer.settingsRequested.connect(self.settingsRequested.emit)
         self.search.textChanged.connect(self.searchRequested.emit)
         self.conversations.itemActivated.connect(self._selected)
         self.conversations.itemClicked.connect(self._selected)
@@ -105,6 +119,33 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+
+    def set_talk_shortcut(self, text: str) -> None:
+        """The key combination held for push-to-talk, e.g. "Ctrl+Space"."""
+        sequence = QKeySequence(text)
+        if sequence.isEmpty():
+            return
+        combination = sequence[0]
+        self.talk_key = combination.key()
+        self.talk_modifier = combination.keyboardModifiers()
+
+    def export_conversation(self, conversation_id: int, title: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export conversation", f"{title}.md", "Markdown (*.md);;JSON (*.json)"
+        )
+        if path:
+            self.exportRequested.emit(conversation_id, path)
+
+    def _context_menu(self, point) -> None:  # noqa: ANN001 - QPoint
+        item = self.conversations.itemAt(point)
+        if item is None:
+            return
+        conversation_id = int(item.data(_ID))
+        menu = QMenu(self)
+        menu.addAction("Rename", lambda: self.conversations.editItem(item))
+        menu.addAction("Export…", lambda: self.export_conversation(conversation_id, item.text().split("\n")[0]))
+        menu.addAction("Delete", lambda: self.deleteRequested.emit(conversation_id))
+        menu.exec(self.conversations.mapToGlobal(point))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Hold Ctrl+Space anywhere in the window to talk; autorepeat is ignored."""

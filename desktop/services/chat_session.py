@@ -103,6 +103,19 @@ class ChatSession(QObject):
         """Replace the user message at `position` with `text` and answer from there."""
         self._tasks.put(lambda: self._redo((position, text)))
 
+    def set_engine(self, engine: LlmEngine) -> None:
+        """Switch to another engine (new model settings); the old one is closed here,
+        off the GUI thread, after any answer in flight."""
+
+        def task() -> None:
+            old, self._engine = self._engine, engine
+            if old is not engine:
+                old.close()
+            self._wait_for_engine()
+
+        self.stop()
+        self._tasks.put(task)
+
     def stop(self) -> None:
         stream = self._stream
         if stream is not None:

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
+from desktop.services.audio_devices import CuePlayer
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["Dictation"]
@@ -45,17 +46,19 @@ class Dictation(QObject):
     failed = Signal(str)
 
     def __init__(self, transcriber: Transcriber, *, device: str | int | None = None,
-                 sounddevice: Any = None) -> None:
+                 cues: CuePlayer | None = None) -> None:
         super().__init__()
-        if sounddevice is None:
-            import sounddevice
+        import sounddevice
+
         self._sd = sounddevice
-        self._transcriber = transcriber
+        self.transcriber = transcriber
         self.device = device
+        self._cues = cues
         self._frames: queue.Queue[np.ndarray | None] = queue.Queue()
         self._stream: Any = None
         self._worker: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._lost = threading.Event()  # the device stopped without being asked to
 
     @property
     def recording(self) -> bool:
@@ -67,6 +70,7 @@ class Dictation(QObject):
             return
         self._frames = queue.Queue()
         self._cancel.clear()
+        self._lost.clear()
         try:
             stream = self._sd.InputStream(
                 samplerate=WHISPER_RATE, channels=1, dtype="float32", device=self.device,
@@ -79,10 +83,14 @@ class Dictation(QObject):
         self._stream = stream
         self._worker = threading.Thread(target=self._work, name="hearth-dictation", daemon=True)
         self._worker.start()
+        if self._cues is not None:
+            self._cues.play("start")
         self.listening.emit()
 
     def release(self) -> None:
         """Close the microphone now; the final transcript follows from the worker."""
+        if self._stream is not None and self._cues is not None:
+            self._cues.play("stop")
         self._close_stream()
 
     def cancel(self) -> None:
@@ -101,6 +109,8 @@ class Dictation(QObject):
         self._frames.put(indata[:, 0].copy())
 
     def _on_finished(self) -> None:
+        if self._stream is not None:  # not closed by release()/cancel(): the device went away
+            self._lost.set()
         self._frames.put(None)
 
     # -- worker ------------------------------------------------------------------------
@@ -129,7 +139,7 @@ class Dictation(QObject):
                     last_level = now
                 if total - last_partial >= _PARTIAL_EVERY_S * WHISPER_RATE and self._frames.empty():
                     last_partial = total
-                    partial = self._transcriber.transcribe(np.concatenate(chunks), cancel=self._cancel)
+                    partial = self.transcriber.transcribe(np.concatenate(chunks), cancel=self._cancel)
                     if partial.text and not self._cancel.is_set():
                         self.partialTranscript.emit(partial.text)
             if self._cancel.is_set():
@@ -137,8 +147,11 @@ class Dictation(QObject):
             audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
             if len(audio) < _MIN_SPEECH_S * WHISPER_RATE:
                 self.finalTranscript.emit("")
-                return
-            self.finalTranscript.emit(self._transcriber.transcribe(audio).text)
+            else:
+                self.finalTranscript.emit(self.transcriber.transcribe(audio).text)
+            if self._lost.is_set():
+                self._stream = None
+                self.failed.emit("The microphone stopped while recording (disconnected?); what it heard is kept.")
         except HearthError as error:
             self.failed.emit(str(error))
         except Exception as error:

@@ -71,3 +71,33 @@ def test_missing_microphone_is_a_clear_message(qtbot, window, transcriber):
     assert "No microphone" in window.composer.notice.text()
     assert not dictation.recording
     dictation.shutdown()
+
+
+def test_send_after_speaking_sends_the_transcript(qtbot, window, dictation, virtual_microphone, speak):
+    connect_dictation(window, dictation, send_after_speaking=lambda: True)
+    wav = speak("What is the weather like in London today?", name="send.wav")
+    with qtbot.waitSignal(dictation.listening, timeout=10_000):
+        qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    virtual_microphone(wav)
+    with qtbot.waitSignal(window.composer.submitted, timeout=30_000) as blocker:
+        qtbot.mouseRelease(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    assert word_error_rate("What is the weather like in London today?", blocker.args[0]) <= 0.1
+    assert window.composer.edit.toPlainText() == ""
+
+
+def test_microphone_lost_mid_recording_keeps_what_was_heard(qtbot, window, dictation, virtual_microphone, speak):
+    """PulseAudio moves a stream whose source vanishes to another source, so a real
+    unplug cannot be staged here; aborting the PortAudio stream from outside is what
+    PortAudio itself does when a device fails."""
+    connect_dictation(window, dictation)
+    wav = speak("Please turn on the kitchen lights.", name="lost.wav")
+    with qtbot.waitSignal(dictation.listening, timeout=10_000):
+        qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    virtual_microphone(wav)
+    with qtbot.waitSignal(dictation.failed, timeout=30_000) as blocker:
+        dictation._stream.abort()
+    assert "microphone stopped" in blocker.args[0]
+    assert "kitchen" in window.composer.edit.toPlainText().lower()
+    assert "microphone stopped" in window.composer.notice.text()
+    qtbot.mouseRelease(window.composer.talk_button, Qt.MouseButton.LeftButton)
+    assert not dictation.recording

@@ -1,0 +1,144 @@
+"""The desktop app's composition root: builds the services and the window, applies settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.app.wiring import connect_dictation, connect_window
+from desktop.core.engine_types import EngineConfig, GenerationOptions
+from desktop.core.errors import HearthError, ModelFileError
+from desktop.core.gguf_info import read_gguf_info
+from desktop.core.paths import HearthPaths, assets_dir
+from desktop.core.settings import Settings, save_settings
+from desktop.gui.main_window import MainWindow
+from desktop.gui.settings_dialog import SettingsDialog
+from desktop.services.audio_devices import CuePlayer, input_device_names
+from desktop.services.chat_session import ChatSession
+from desktop.services.dictation import Dictation
+from desktop.services.llm_engine import LlmEngine
+from desktop.services.model_store import ModelStore, Role
+from desktop.services.transcriber import Transcriber
+
+__all__ = ["HearthApp"]
+
+
+class HearthApp:
+    """Owns the services and the window for the app's lifetime; `shutdown()` is idempotent."""
+
+    def __init__(self, paths: HearthPaths, settings: Settings) -> None:
+        self.paths = paths
+        self.settings = settings
+        self._store = ModelStore(paths.models_dir)
+        self.engine = LlmEngine(self._engine_config(settings))
+        self.session = ChatSession(
+            self.engine, paths.history_db, system_prompt=settings.system_prompt,
+            options=_options(settings),
+        )
+        self.window = MainWindow()
+        self._announce_vision(settings)
+        self.window.set_talk_shortcut(settings.ptt_shortcut)
+        connect_window(self.window, self.session)
+        self.window.settingsRequested.connect(self.open_settings)
+        self.transcriber: Transcriber | None = None
+        self.dictation: Dictation | None = None
+        self._start_voice(settings)
+        self.session.start()
+        self._closed = False
+
+    # -- settings ------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, microphones=input_device_names(), parent=self.window)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Save `settings` and apply them: a new engine only when the model changed."""
+        old, self.settings = self.settings, settings
+        save_settings(self.paths.settings_file, settings)
+        self.session.system_prompt = settings.system_prompt
+        self.session.options = _options(settings)
+        self.window.set_talk_shortcut(settings.ptt_shortcut)
+        if self._engine_config(settings) != self._engine_config(old):
+            try:
+                self.engine = LlmEngine(self._engine_config(settings))
+            except HearthError as error:
+                self.window.show_engine_failure(str(error))
+                return
+            self.window.model_label.setText("Loading model…")
+            self._announce_vision(settings)
+            self.session.set_engine(self.engine)
+        if (settings.whisper_path, settings.microphone) != (old.whisper_path, old.microphone):
+            self._stop_voice()
+            self._start_voice(settings)
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_voice()
+        self.session.shutdown()
+        self.engine.close()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _installed(self, role: Role) -> Path | None:
+        model = self._store.find(role)
+        return self._store.path_of(model) if model else None
+
+    def _engine_config(self, settings: Settings) -> EngineConfig:
+        model = Path(settings.model_path).expanduser() if settings.model_path else self._installed("chat")
+        if model is None:
+            raise ModelFileError("No chat model is installed: run `hearth models install-starter` (or `make run`).")
+        mmproj = Path(settings.mmproj_path).expanduser() if settings.mmproj_path else self._installed("mmproj")
+        return EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=settings.n_ctx,
+                            gpu_offload=settings.gpu_offload)
+
+    def _announce_vision(self, settings: Settings) -> None:
+        """Images can be attached while the model loads when a projector is configured."""
+        mmproj = self._engine_config(settings).mmproj_path
+        composer = self.window.composer
+        composer.vision = False
+        if mmproj is not None:
+            try:
+                projector = read_gguf_info(mmproj)
+                composer.vision = projector.is_projector
+                composer.max_image_side = projector.max_image_side
+            except HearthError:
+                pass  # the engine reports the broken file when it loads
+
+    def _start_voice(self, settings: Settings) -> None:
+        whisper = Path(settings.whisper_path).expanduser() if settings.whisper_path else self._installed("whisper")
+        if whisper is None:
+            self.window.composer.talk_button.setEnabled(False)
+            return
+        try:
+            self.transcriber = Transcriber(whisper)
+        except HearthError as error:
+            self.window.composer.talk_button.setEnabled(False)
+            self.window.composer.show_notice(f"Voice input is off: {error}")
+            return
+        sounds = assets_dir() / "sounds"
+        self.dictation = Dictation(
+            self.transcriber, device=settings.microphone,
+            cues=CuePlayer(sounds / "ptt-start.wav", sounds / "ptt-stop.wav"),
+        )
+        self.window.composer.talk_button.setEnabled(True)
+        connect_dictation(self.window, self.dictation, send_after_speaking=lambda: self.settings.send_after_speaking)
+
+    def _stop_voice(self) -> None:
+        if self.dictation is not None:
+            self.dictation.shutdown()
+            for signal in (self.window.composer.talkPressed, self.window.composer.talkReleased):
+                signal.disconnect()
+            self.dictation = None
+        if self.transcriber is not None:
+            self.transcriber.close()
+            self.transcriber = None
+
+
+def _options(settings: Settings) -> GenerationOptions:
+    return GenerationOptions(temperature=settings.temperature, top_p=settings.top_p)

@@ -1,0 +1,119 @@
+"""The composed app (HearthApp) with real models: settings, export, rename, theme, quit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from desktop.app import HearthApp
+from desktop.core.paths import HearthPaths
+from desktop.core.settings import load_settings
+
+
+@pytest.fixture
+def hearth(qtbot, cli_home):
+    paths = HearthPaths.from_environment().ensure()
+    app = HearthApp(paths, load_settings(paths.settings_file))
+    qtbot.addWidget(app.window)
+    app.window.show()
+    qtbot.waitUntil(lambda: "ctx" in app.window.model_label.text(), timeout=60_000)
+    yield app
+    app.shutdown()
+
+
+def ask(qtbot, app, text):
+    app.window.composer.edit.setPlainText(text)
+    with qtbot.waitSignal(app.session.answerFinished, timeout=120_000) as blocker:
+        app.window.composer.send()
+    return blocker.args[0]
+
+
+def test_settings_are_saved_and_applied(qtbot, hearth, starter):
+    dialog = hearth.open_settings()
+    dialog.temperature.setValue(0.0)
+    dialog.system_prompt.setPlainText("Always answer in one word.")
+    dialog.send_after_speaking.setChecked(True)
+    dialog.model.setText(str(starter.plumbing))
+    dialog.mmproj.setText("")
+    dialog.shortcut.setKeySequence("Ctrl+Shift+T")
+    with qtbot.waitSignal(hearth.session.engineReady, timeout=60_000) as blocker:
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                         Qt.MouseButton.LeftButton)
+    assert blocker.args[0].model_name.startswith("Gemma")
+    saved = json.loads(hearth.paths.settings_file.read_text())
+    assert saved["temperature"] == 0.0 and saved["send_after_speaking"] is True
+    assert saved["system_prompt"] == "Always answer in one word."
+    assert saved["ptt_shortcut"] == "Ctrl+Shift+T"
+    assert saved["model_path"] == str(starter.plumbing)
+    assert hearth.session.options.temperature == 0.0
+    assert hearth.session.system_prompt == "Always answer in one word."
+    qtbot.waitUntil(lambda: "Gemma" in hearth.window.model_label.text())
+    assert not hearth.window.composer.vision  # the new model has no projector
+    assert hearth.window.talk_key == Qt.Key.Key_T
+    answer = ask(qtbot, hearth, "Hello")
+    assert answer.stats.completion_tokens >= 1  # the new engine answers
+
+
+def test_a_broken_model_in_settings_is_reported_and_the_app_lives(qtbot, hearth, tmp_path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    with qtbot.waitSignal(hearth.session.engineFailed, timeout=60_000) as blocker:
+        hearth.apply_settings(hearth.settings.updated(model_path=str(broken)))
+    assert "broken.gguf" in blocker.args[0]
+    assert "broken.gguf" in hearth.window.composer.notice.text()
+    assert hearth.window.model_label.text() == "No model loaded"
+
+
+def test_export_and_rename(qtbot, hearth, tmp_path):
+    hearth.settings = hearth.settings.updated(temperature=0.0)
+    hearth.session.options = hearth.session.options.__class__(temperature=0.0, max_tokens=8)
+    ask(qtbot, hearth, "Say hi.")
+    qtbot.waitUntil(lambda: hearth.window.conversations.count() == 1)
+    item = hearth.window.conversations.item(0)
+    with qtbot.waitSignal(hearth.session.conversationsChanged, timeout=10_000) as blocker:
+        item.setText("Greetings")  # what editing the item in the list does
+    assert blocker.args[0][0].title == "Greetings"
+    conversation = blocker.args[0][0].id
+    target = tmp_path / "out.json"
+    hearth.window.exportRequested.emit(conversation, str(target))
+    qtbot.waitUntil(target.exists, timeout=10_000)
+    data = json.loads(target.read_text())
+    assert data["title"] == "Greetings" and [m["role"] for m in data["messages"]] == ["user", "assistant"]
+    markdown = tmp_path / "out.md"
+    hearth.window.exportRequested.emit(conversation, str(markdown))
+    qtbot.waitUntil(markdown.exists, timeout=10_000)
+    assert markdown.read_text().startswith("# Greetings")
+
+
+def test_dark_palette_rerenders_code_colours(qtbot, hearth):
+    """Dark/light follows the OS: Qt reports it as a colour scheme (where the platform
+    tells) or a palette change; the offscreen test platform only has the palette."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.conversation import Message
+
+    bubble = hearth.window.chat.add_message(Message.assistant("```python\nimport os\n```"))
+    light = bubble.view.toHtml()
+    original = QApplication.palette()
+    dark = QPalette(original)
+    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
+    try:
+        QApplication.setPalette(dark)
+        qtbot.waitUntil(lambda: bubble.view.toHtml() != light)
+    finally:
+        QApplication.setPalette(original)
+
+
+def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
+    hearth.session.options = hearth.session.options.__class__(temperature=0.8, max_tokens=500)
+    hearth.window.composer.edit.setPlainText("Write a very long essay about mountains.")
+    with qtbot.waitSignal(hearth.session.answerDelta, timeout=60_000):
+        hearth.window.composer.send()
+    hearth.window.close()
+    hearth.shutdown()  # what aboutToQuit runs; it must cancel, store and join promptly
+    assert not hearth.session.is_alive
+    assert not hearth.engine.is_alive
