@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
     def show_engine(self, info: EngineInfo) -> None:
         vision = " + vision" if info.vision else ""
         self.model_label.setText(f"{info.model_name}{vision} · {info.backend} · {info.n_ctx} ctx")
+        self.setWindowTitle(f"Hearth — {info.model_name}")
         self.composer.vision = info.vision
         if info.image_max_side:
             self.composer.max_image_side = info.image_max_side
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
 
     def show_engine_failure(self, message: str) -> None:
         self.model_label.setText("No model loaded")
+        self.setWindowTitle("Hearth")
         self.set_state("")
         self.composer.show_notice(message)
 

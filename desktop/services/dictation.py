@@ -3,8 +3,8 @@
 The PortAudio callback only copies frames into a queue. A worker thread
 (`hearth-dictation`) drains it, reports the level, and re-transcribes the recording so
 far whenever about a second of new audio has arrived, so a partial transcript grows
-while the key is still held; on release the stream is closed at once (the microphone
-is open only while recording) and the final transcript follows.
+while the key is still held; on release the stream is closed after a 250 ms tail (the
+microphone is open only while recording) and the final transcript follows.
 
 Signals:
     listening(): the microphone is open and recording.
@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 _PARTIAL_EVERY_S = 1.0
 _LEVEL_EVERY_S = 1 / 30
 _MIN_SPEECH_S = 0.3
+_TAIL_MS = 250  # recording kept after key-up
 
 
 class Dictation(QObject):
@@ -88,10 +89,13 @@ class Dictation(QObject):
         self.listening.emit()
 
     def release(self) -> None:
-        """Close the microphone now; the final transcript follows from the worker."""
-        if self._stream is not None and self._cues is not None:
+        """Close the microphone after a short tail (the last syllable is still in the
+        audio pipeline when the key comes up); the final transcript follows."""
+        if self._stream is None:
+            return
+        if self._cues is not None:
             self._cues.play("stop")
-        self._close_stream()
+        QTimer.singleShot(_TAIL_MS, self._close_stream)
 
     def cancel(self) -> None:
         """Close the microphone and drop the recording: no transcript is emitted."""

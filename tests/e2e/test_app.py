@@ -3,6 +3,7 @@ driven with xdotool: type a question, paste an image, read the answer, take a sc
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests_helpers import word_error_rate
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", REPO / "build")) / "e2e-window.png"
@@ -23,9 +25,15 @@ def xserver():
     for tool in ("Xvfb", "xdotool", "xclip", "import"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed (the CI script installs it)")
-    display = ":87"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp"],
+    read_end, write_end = os.pipe()  # Xvfb picks a free display and writes its number here
+    # -ardelay: no key autorepeat. Xvfb's autorepeat is not the XKB "detectable" kind a
+    # desktop X server gives Qt, so a held key would arrive as many press/release pairs.
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x860x24",
+                               "-nolisten", "tcp", "-ardelay", "600000"], pass_fds=(write_end,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        display = ":" + numbers.readline().strip()
     env = dict(os.environ, DISPLAY=display)
     env.pop("QT_QPA_PLATFORM", None)
     deadline = time.monotonic() + 20
@@ -54,20 +62,72 @@ def answers(database: Path) -> list[str]:
         return [r[0] for r in db.execute("SELECT text FROM messages WHERE role = 'assistant' ORDER BY id")]
 
 
+def start_app(env: dict, tmp_path: Path):
+    log = tmp_path / "hearth.log"
+    sink = log.open("w")
+    app = subprocess.Popen([str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
+                           stderr=subprocess.STDOUT)
+    window = wait_for(
+        lambda: subprocess.run(["xdotool", "search", "--name", "^Hearth"], env=env, capture_output=True,
+                               text=True).stdout.split(),
+        60, "the Hearth window",
+    )[0]
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+    return app, window, log, sink
+
+
+def wait_until_loaded(env: dict, window: str) -> None:
+    """The title names the model once it is loaded ("Hearth — <model>")."""
+    wait_for(lambda: "—" in subprocess.run(["xdotool", "getwindowname", window], env=env, capture_output=True,
+                                           text=True).stdout, 60, "the model to load")
+
+
+def microphone_open() -> bool:
+    """Whether a program records from PulseAudio right now: a client's source output
+    (the virtual source's own output, from its module, does not count)."""
+    outputs = subprocess.run(["pactl", "list", "short", "source-outputs"], capture_output=True, text=True)
+    return any("protocol-native" in line for line in outputs.stdout.splitlines())
+
+
+def user_messages(database: Path) -> list[str]:
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as db:
+        return [r[0] for r in db.execute("SELECT text FROM messages WHERE role = 'user' ORDER BY id")]
+
+
+def test_holding_the_talk_key_puts_speech_in_the_composer(xserver, cli_home, tmp_path, speak, virtual_microphone):
+    sentence = "Please turn on the kitchen lights and play some music."
+    wav = speak(sentence, name="e2e-ptt.wav")
+    env = dict(xserver, HEARTH_HOME=str(cli_home), PULSE_SOURCE="hearth_mic")
+    settings = json.loads((cli_home / "config" / "settings.json").read_text())
+    (cli_home / "config" / "settings.json").write_text(
+        json.dumps(dict(settings, microphone="pulse", send_after_speaking=True))
+    )
+    app, window, log, sink = start_app(env, tmp_path)
+    try:
+        wait_until_loaded(env, window)
+        subprocess.run(["xdotool", "keydown", "--window", window, "ctrl+space"], env=env, check=True)
+        wait_for(microphone_open, 20, "the app to open the microphone")
+        virtual_microphone(wav)
+        subprocess.run(["xdotool", "keyup", "--window", window, "space", "ctrl"], env=env, check=True)
+        wait_for(lambda: not microphone_open(), 20, "the app to close the microphone on key-up")
+        heard = wait_for(lambda: user_messages(cli_home / "data" / "history.sqlite3"), 60, "the spoken question")[0]
+        assert word_error_rate(sentence, heard) <= 0.1, heard
+        subprocess.run(["xdotool", "key", "--window", window, "Escape", "ctrl+q"], env=env, check=True)
+        assert app.wait(60) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        sink.close()
+    assert "Traceback" not in log.read_text()
+
+
 def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_path):
     env = dict(xserver, HEARTH_HOME=str(cli_home))
-    hearth = Path(sys.executable).with_name("hearth")
-    log = tmp_path / "hearth.log"
-    with log.open("w") as sink:
-        app = subprocess.Popen([str(hearth)], env=env, stdout=sink, stderr=subprocess.STDOUT)
+    app, window, log, sink = start_app(env, tmp_path)
     try:
-        window = wait_for(
-            lambda: subprocess.run(["xdotool", "search", "--name", "^Hearth"], env=env, capture_output=True,
-                                   text=True).stdout.split(),
-            60, "the Hearth window",
-        )[0]
-        subprocess.run(["xdotool", "windowactivate", "--sync", window], env=env, check=False)
-        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
         picture = tmp_path / "sunset.png"
         Image.new("RGB", (640, 400), (250, 140, 40)).save(picture)
         subprocess.run(["xclip", "-selection", "clipboard", "-t", "image/png", "-i", str(picture)], env=env, check=True)
@@ -77,7 +137,7 @@ def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_pat
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
         database = cli_home / "data" / "history.sqlite3"
         answer = wait_for(lambda: answers(database), 180, "the streamed answer")[0]
-        time.sleep(0.5)
+        time.sleep(0.5)  # let the last repaint land before the screenshot
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["import", "-window", window, str(SCREENSHOT)], env=env, check=True)
         assert "paris" in answer.lower()
@@ -92,4 +152,5 @@ def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_pat
         if app.poll() is None:
             app.kill()
             app.wait()
+        sink.close()
     assert "Traceback" not in log.read_text()
