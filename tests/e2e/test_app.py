@@ -63,16 +63,30 @@ def answers(database: Path) -> list[str]:
 
 
 def start_app(env: dict, tmp_path: Path):
+    """Start `hearth`; return (process, window id, log path, log file) once its window
+    is mapped and has the keyboard focus."""
     log = tmp_path / "hearth.log"
     sink = log.open("w")
     app = subprocess.Popen([str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
                            stderr=subprocess.STDOUT)
-    window = wait_for(
-        lambda: subprocess.run(["xdotool", "search", "--name", "^Hearth"], env=env, capture_output=True,
-                               text=True).stdout.split(),
-        60, "the Hearth window",
-    )[0]
-    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+
+    def visible_window() -> str | None:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"], env=env,
+                               capture_output=True, text=True).stdout.split()
+        return found[0] if found else None
+
+    def focused(window: str) -> bool:
+        return subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env,
+                              capture_output=True).returncode == 0
+
+    try:
+        window = wait_for(visible_window, 60, "the Hearth window")
+        wait_for(lambda: focused(window), 20, "the keyboard focus")
+    except BaseException:
+        app.kill()
+        app.wait()
+        sink.close()
+        raise
     return app, window, log, sink
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -216,3 +218,37 @@ def test_window_is_keyboard_usable_and_named(qtbot):
     names = {w.accessibleName() for w in (window.composer.edit, window.composer.send_button,
                                           window.composer.attach_button, window.search, window.conversations)}
     assert "" not in names
+
+
+def test_new_chat_clears_the_view(qtbot, make_window, gemma):
+    window, session = make_window(gemma, GenerationOptions(temperature=0, max_tokens=4))
+    send(qtbot, window, session, "Hello there.")
+    with qtbot.waitSignal(session.conversationOpened, timeout=10_000) as blocker:
+        qtbot.mouseClick(window.new_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0] == -1
+    qtbot.waitUntil(lambda: window.chat.bubbles == [])
+
+
+def test_clicking_an_image_in_the_chat_shows_it_large(qtbot, make_window, qwen_vision, tmp_path):
+    from PySide6.QtWidgets import QDialog, QLabel, QToolButton
+
+    window, session = make_window(qwen_vision, GenerationOptions(temperature=0, max_tokens=2))
+    path = tmp_path / "big.png"
+    Image.new("RGB", (800, 600), (10, 200, 10)).save(path)
+    window.composer.add_files([path])
+    send(qtbot, window, session, "What is this?")
+    thumb = next(b for b in window.chat.bubbles[0].findChildren(QToolButton) if b.property("attachment"))
+    qtbot.mouseClick(thumb, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(QDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.findChild(QLabel).pixmap().width() > 96  # larger than the thumbnail
+    dialog.close()
+
+
+def test_vision_hint_offers_the_settings(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.composer.add_files([Path("/nonexistent.png")])  # no vision model: the hint, not an error
+    assert 'href="settings"' in window.composer.notice.text()
+    with qtbot.waitSignal(window.settingsRequested, timeout=1_000):
+        window.composer.notice.linkActivated.emit("settings")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from tests_helpers import word_error_rate
@@ -101,3 +103,29 @@ def test_microphone_lost_mid_recording_keeps_what_was_heard(qtbot, window, dicta
     assert "microphone stopped" in window.composer.notice.text()
     qtbot.mouseRelease(window.composer.talk_button, Qt.MouseButton.LeftButton)
     assert not dictation.recording
+
+
+def test_start_cue_is_heard(virtual_microphone, monkeypatch):
+    """The cue files in assets/ play through the default output; with the output routed
+    into the virtual sink, the virtual microphone hears them."""
+    import numpy as np
+    import sounddevice
+
+    from desktop.core.paths import assets_dir
+    from desktop.services.audio_devices import CuePlayer
+
+    monkeypatch.setenv("PULSE_SINK", "hearth_sink")
+    sounds = assets_dir() / "sounds"
+    cues = CuePlayer(sounds / "ptt-start.wav", sounds / "ptt-stop.wav")
+    chunks = []
+    finished = threading.Event()
+
+    def collect(indata, frames, _time, _status):
+        chunks.append(indata[:, 0].copy())
+        if sum(len(c) for c in chunks) >= 12_000:
+            finished.set()
+
+    with sounddevice.InputStream(samplerate=16000, channels=1, dtype="float32", device="pulse", callback=collect):
+        cues.play("start")
+        assert finished.wait(10)
+    assert float(np.abs(np.concatenate(chunks)).max()) > 0.05
