@@ -252,3 +252,42 @@ def test_vision_hint_offers_the_settings(qtbot):
     assert 'href="settings"' in window.composer.notice.text()
     with qtbot.waitSignal(window.settingsRequested, timeout=1_000):
         window.composer.notice.linkActivated.emit("settings")
+
+
+def test_composer_attachments_from_clipboard_file_dialog_and_removal(qtbot, make_window, qwen_vision, tmp_path,
+                                                                      monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QToolButton
+
+    window, _session = make_window(qwen_vision)
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f"p{i}.png")
+        Image.new("RGB", (20, 20), (i * 100, 0, 0)).save(paths[-1])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(paths[0]))])
+    QGuiApplication.clipboard().setMimeData(mime)
+    window.composer.edit.paste()  # an image *file* copied in a file manager
+    # The native file dialog cannot be driven here; its static call is stood in for.
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(paths[1])], ""))
+    qtbot.mouseClick(window.composer.attach_button, Qt.MouseButton.LeftButton)
+    assert [a.source_name for a in window.composer.attachments] == ["p0.png", "p1.png"]
+    remove = next(b for b in window.composer.findChildren(QToolButton) if b.accessibleName() == "Remove p0.png")
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    assert [a.source_name for a in window.composer.attachments] == ["p1.png"]
+
+
+def test_giant_image_is_refused_inline(qtbot, make_window, qwen_vision, tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = tmp_path / "huge.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50000, 50000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    window, _session = make_window(qwen_vision)
+    window.composer.edit.setPlainText("keep me")
+    window.composer.add_files([bomb])
+    assert "too large" in window.composer.notice.text()
+    assert window.composer.attachments == () and window.composer.edit.toPlainText() == "keep me"
