@@ -12,6 +12,8 @@ Signals (ChatView):
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
@@ -222,8 +224,6 @@ class ChatView(QScrollArea):
             self._streaming.set_text(self._streaming.text + text)
 
     def finish_answer(self, answer: Answer) -> None:
-        from dataclasses import asdict
-
         if self._streaming is None:
             self.begin_answer()
         assert self._streaming is not None

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.composer.stopRequested.emit)
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
-        QShortcut(QKeySequence.StandardKey.Preferences, self, self.settingsRequested.emit)
+        QShortcut(QKeySequence("Ctrl+,"), self, self.settingsRequested.emit)
         self.settings_button.clicked.connect(self.settingsRequested.emit)
         self.composer.settingsRequested.connect(self.settingsRequested.emit)
         self.search.textChanged.connect(self.searchRequested.emit)

@@ -3,6 +3,7 @@ driven with xdotool: type a question, paste an image, read the answer, take a sc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,32 +63,35 @@ def answers(database: Path) -> list[str]:
         return [r[0] for r in db.execute("SELECT text FROM messages WHERE role = 'assistant' ORDER BY id")]
 
 
-def start_app(env: dict, tmp_path: Path):
-    """Start `hearth`; return (process, window id, log path, log file) once its window
-    is mapped and has the keyboard focus."""
+@contextlib.contextmanager
+def running_app(env: dict, tmp_path: Path):
+    """Start `hearth`, yield its window id once mapped and focused; on exit check that
+    it quit by itself (or kill it) and that it printed no traceback."""
     log = tmp_path / "hearth.log"
-    sink = log.open("w")
-    app = subprocess.Popen([str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
-                           stderr=subprocess.STDOUT)
+    with log.open("w") as sink:
+        app = subprocess.Popen([str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
+                               stderr=subprocess.STDOUT)
 
-    def visible_window() -> str | None:
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"], env=env,
-                               capture_output=True, text=True).stdout.split()
-        return found[0] if found else None
+        def visible_window() -> str | None:
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"], env=env,
+                                   capture_output=True, text=True).stdout.split()
+            return found[0] if found else None
 
-    def focused(window: str) -> bool:
-        return subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env,
-                              capture_output=True).returncode == 0
+        def focused(window: str) -> bool:
+            return subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env,
+                                  capture_output=True).returncode == 0
 
-    try:
-        window = wait_for(visible_window, 60, "the Hearth window")
-        wait_for(lambda: focused(window), 20, "the keyboard focus")
-    except BaseException:
-        app.kill()
-        app.wait()
-        sink.close()
-        raise
-    return app, window, log, sink
+        try:
+            window = wait_for(visible_window, 60, "the Hearth window")
+            wait_for(lambda: focused(window), 20, "the keyboard focus")
+            yield window
+            subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
+            assert app.wait(60) == 0
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()
+    assert "Traceback" not in log.read_text()
 
 
 def wait_until_loaded(env: dict, window: str) -> None:
@@ -118,8 +122,7 @@ def test_holding_the_talk_key_puts_speech_in_the_composer(xserver, cli_home, tmp
     (cli_home / "config" / "settings.json").write_text(
         json.dumps(dict(settings, microphone="pulse", send_after_speaking=True))
     )
-    app, window, log, sink = start_app(env, tmp_path)
-    try:
+    with running_app(env, tmp_path) as window:
         wait_until_loaded(env, window)
         subprocess.run(["xdotool", "keydown", "--window", window, "ctrl+space"], env=env, check=True)
         wait_for(microphone_open, 20, "the app to open the microphone")
@@ -128,20 +131,13 @@ def test_holding_the_talk_key_puts_speech_in_the_composer(xserver, cli_home, tmp
         wait_for(lambda: not microphone_open(), 20, "the app to close the microphone on key-up")
         heard = wait_for(lambda: user_messages(cli_home / "data" / "history.sqlite3"), 60, "the spoken question")[0]
         assert word_error_rate(sentence, heard) <= 0.1, heard
-        subprocess.run(["xdotool", "key", "--window", window, "Escape", "ctrl+q"], env=env, check=True)
-        assert app.wait(60) == 0
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait()
-        sink.close()
-    assert "Traceback" not in log.read_text()
+        subprocess.run(["xdotool", "key", "--window", window, "Escape"], env=env, check=True)
 
 
 def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_path):
     env = dict(xserver, HEARTH_HOME=str(cli_home))
-    app, window, log, sink = start_app(env, tmp_path)
-    try:
+    database = cli_home / "data" / "history.sqlite3"
+    with running_app(env, tmp_path) as window:
         picture = tmp_path / "sunset.png"
         Image.new("RGB", (640, 400), (250, 140, 40)).save(picture)
         subprocess.run(["xclip", "-selection", "clipboard", "-t", "image/png", "-i", str(picture)], env=env, check=True)
@@ -149,22 +145,13 @@ def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_pat
         subprocess.run(["xdotool", "type", "--delay", "20", "What is the capital of France? Answer with one word."],
                        env=env, check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-        database = cli_home / "data" / "history.sqlite3"
         answer = wait_for(lambda: answers(database), 180, "the streamed answer")[0]
         time.sleep(0.5)  # let the last repaint land before the screenshot
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["import", "-window", window, str(SCREENSHOT)], env=env, check=True)
-        assert "paris" in answer.lower()
-        with sqlite3.connect(database) as db:
-            assert db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 1
-        shot = Image.open(SCREENSHOT)
-        colours = shot.convert("RGB").getcolors(maxcolors=1_000_000) or []
-        assert shot.size[0] > 800 and len(colours) > 50  # a real, drawn window
-        subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
-        assert app.wait(60) == 0
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait()
-        sink.close()
-    assert "Traceback" not in log.read_text()
+    assert "paris" in answer.lower()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 1
+    shot = Image.open(SCREENSHOT)
+    colours = shot.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    assert shot.size[0] > 800 and len(colours) > 50  # a real, drawn window
