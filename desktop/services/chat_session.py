@@ -21,6 +21,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -146,7 +147,9 @@ class ChatSession(QObject):
             text = store.export_json(conversation_id) if path.suffix == ".json" else store.export_markdown(
                 conversation_id
             )
-            path.write_text(text, encoding="utf-8")
+            part = path.with_name(path.name + ".part")
+            part.write_text(text, encoding="utf-8")
+            os.replace(part, path)  # the export appears whole or not at all
 
         self._tasks.put(task)
 

@@ -154,7 +154,7 @@ class Dictation(QObject):
             else:
                 self.finalTranscript.emit(self.transcriber.transcribe(audio).text)
             if self._lost.is_set():
-                self._stream = None
+                self._close_stream()  # free the failed stream; the microphone is released
                 self.failed.emit("The microphone stopped while recording (disconnected?); what it heard is kept.")
         except HearthError as error:
             self.failed.emit(str(error))

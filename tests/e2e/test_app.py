@@ -101,10 +101,16 @@ def wait_until_loaded(env: dict, window: str) -> None:
 
 
 def microphone_open() -> bool:
-    """Whether a program records from PulseAudio right now: a client's source output
-    (the virtual source's own output, from its module, does not count)."""
-    outputs = subprocess.run(["pactl", "list", "short", "source-outputs"], capture_output=True, text=True)
-    return any("protocol-native" in line for line in outputs.stdout.splitlines())
+    """Whether a `hearth` process records from PulseAudio right now (one of its source
+    outputs exists; the virtual source's own output, and the test's, do not count)."""
+    outputs = subprocess.run(["pactl", "list", "source-outputs"], capture_output=True, text=True).stdout
+    return any(f'application.process.id = "{pid}"' in outputs for pid in _hearth_pids())
+
+
+def _hearth_pids() -> list[str]:
+    found = subprocess.run(["pgrep", "-f", str(Path(sys.executable).with_name("hearth"))], capture_output=True,
+                           text=True)
+    return found.stdout.split()
 
 
 def user_messages(database: Path) -> list[str]:

@@ -267,6 +267,9 @@ def test_composer_attachments_from_clipboard_file_dialog_and_removal(qtbot, make
     mime.setUrls([QUrl.fromLocalFile(str(paths[0]))])
     QGuiApplication.clipboard().setMimeData(mime)
     window.composer.edit.paste()  # an image *file* copied in a file manager
+    # The clipboard owns that QMimeData; left there, Qt would delete the Python-made
+    # object at process exit, after Python has gone (a segfault in shiboken).
+    QGuiApplication.clipboard().clear()
     # The native file dialog cannot be driven here; its static call is stood in for.
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(paths[1])], ""))
     qtbot.mouseClick(window.composer.attach_button, Qt.MouseButton.LeftButton)

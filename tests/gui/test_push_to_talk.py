@@ -118,14 +118,18 @@ def test_start_cue_is_heard(virtual_microphone, monkeypatch):
     sounds = assets_dir() / "sounds"
     cues = CuePlayer(sounds / "ptt-start.wav", sounds / "ptt-stop.wav")
     chunks = []
-    finished = threading.Event()
+    running, finished = threading.Event(), threading.Event()
 
     def collect(indata, frames, _time, _status):
         chunks.append(indata[:, 0].copy())
-        if sum(len(c) for c in chunks) >= 12_000:
+        total = sum(len(c) for c in chunks)
+        if total >= 8_000:  # 0.5 s in: the capture pipeline is running
+            running.set()
+        if total >= 40_000:
             finished.set()
 
     with sounddevice.InputStream(samplerate=16000, channels=1, dtype="float32", device="pulse", callback=collect):
+        assert running.wait(10)
         cues.play("start")
         assert finished.wait(10)
     assert float(np.abs(np.concatenate(chunks)).max()) > 0.05
