@@ -42,8 +42,9 @@ def configure_logging(*, verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not verbose:  # llama.cpp reports much at WARN level during a normal load
-        logging.getLogger("desktop.llama_cpp").setLevel(logging.ERROR)
+    if not verbose:  # llama.cpp reports much at WARN level during a normal load, and its
+        # errors (e.g. an aborted decode on cancel) come back as exceptions Hearth explains
+        logging.getLogger("desktop.llama_cpp").setLevel(logging.CRITICAL)
         logging.getLogger("faster_whisper").setLevel(logging.ERROR)
 
 

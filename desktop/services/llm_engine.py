@@ -41,6 +41,17 @@ _MESSAGE_OVERHEAD = 8  # template tokens around each message (role markers, newl
 
 
 @dataclass
+class _Prefill:
+    tokens: list[int]
+    reused: int  # prompt tokens already in the KV cache
+    evaluated: int  # tokens put into the cache now
+    image_count: int = 0
+    image_tokens: int = 0
+    encode_s: float = 0.0
+    cancelled: bool = False
+
+
+@dataclass
 class _Job:
     history: Sequence[Message]
     system_prompt: str | None
@@ -94,6 +105,11 @@ class LlmEngine:
         self._model: LoadedModel | None = None
         self._current: _Job | None = None
         self._image_token_estimate = 256
+        # Called by llama.cpp between graph nodes during a prefill (only then: it costs a
+        # Python call per node); True aborts llama_decode.
+        self._abort_callback = llama_cpp.ggml_abort_callback(
+            lambda _data: self._current is not None and self._current.cancel.is_set()
+        )
         self._thread = threading.Thread(target=self._run, name="hearth-llm-engine", daemon=True)
         self._thread.start()
 
@@ -199,29 +215,17 @@ class LlmEngine:
         messages = to_chat_messages(kept, job.system_prompt)
         rendered = model.template.render(messages, media_marker=model.media_marker)
         prefill_started = time.perf_counter()
-        image_count = image_tokens = 0
-        encode_s = 0.0
-        if any(m.images for m in kept):
-            assert model.handler is not None
-            result = model.handler.prefill(
-                llama, messages, rendered.text, add_special=not rendered.starts_with_bos
-            )
-            tokens = llama.input_ids[: llama.n_tokens].tolist()
-            reused = 0
-            image_count, image_tokens = result.image_count, result.image_tokens
-            encode_s = result.image_encode_s
-            if image_count:
-                self._image_token_estimate = max(1, image_tokens // image_count)
-        else:
-            tokens = llama.tokenize(
-                rendered.text.encode("utf-8"), add_bos=not rendered.starts_with_bos, special=True
-            )
-            reused = _common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
-            reused = min(reused, len(tokens) - 1)
-        if len(tokens) >= llama.n_ctx():
-            raise EngineError(
-                f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}."
-            )
+        prefill = self._prefill(job, messages, rendered.text, add_special=not rendered.starts_with_bos)
+        tokens = prefill.tokens
+        if prefill.cancelled:
+            now = time.perf_counter()
+            return Answer(text="", stats=AnswerStats(
+                ttft_s=0.0, prompt_tokens=len(tokens), prefill_tokens=prefill.evaluated,
+                prefill_s=now - prefill_started, completion_tokens=0, decode_s=0.0,
+                image_count=prefill.image_count, image_tokens=prefill.image_tokens,
+                image_encode_s=prefill.encode_s, total_s=now - started, finish_reason="cancelled",
+            ), dropped_messages=len(job.history) - len(kept))
+        image_count, image_tokens, encode_s = prefill.image_count, prefill.image_tokens, prefill.encode_s
         room = llama.n_ctx() - len(tokens)
         limit = min(job.options.max_tokens or room, room)
         text, counts, finish = self._sample(llama, tokens, job, limit, rendered.stops)
@@ -231,7 +235,7 @@ class LlmEngine:
         stats = AnswerStats(
             ttft_s=first_at - started,
             prompt_tokens=len(tokens),
-            prefill_tokens=len(tokens) - reused,
+            prefill_tokens=prefill.evaluated,
             prefill_s=max(first_at - prefill_started - encode_s, 1e-9),
             completion_tokens=completion,
             decode_s=(last_at or first_at) - first_at,
@@ -242,6 +246,41 @@ class LlmEngine:
             finish_reason=finish,
         )
         return Answer(text=text, stats=stats, dropped_messages=len(job.history) - len(kept))
+
+    def _prefill(self, job: _Job, messages: list, text: str, *, add_special: bool) -> _Prefill:
+        """Put the prompt into the KV cache (reusing a cached text prefix). A cancel
+        aborts llama.cpp between graph nodes, so a long prefill stops promptly too."""
+        model = self._model
+        assert model is not None
+        llama = model.llama
+        images = any(m.get("role") == "user" and isinstance(m.get("content"), list) for m in messages)
+        llama_cpp.llama_set_abort_callback(llama._ctx.ctx, self._abort_callback, None)
+        try:
+            if images and model.handler is not None:
+                try:
+                    result = model.handler.prefill(llama, messages, text, add_special=add_special)
+                except (EngineError, RuntimeError):  # an image or text chunk was aborted
+                    if not job.cancel.is_set():
+                        raise
+                    return _Prefill([], 0, llama.n_tokens, cancelled=True)
+                if result.image_count:
+                    self._image_token_estimate = max(1, result.image_tokens // result.image_count)
+                return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), 0, result.prompt_tokens,
+                                result.image_count, result.image_tokens, result.image_encode_s)
+            tokens = llama.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
+            if len(tokens) >= llama.n_ctx():
+                raise EngineError(f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}.")
+            reused = min(_common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens), len(tokens) - 1)
+            llama.n_tokens = reused
+            try:
+                llama.eval(tokens[reused:])
+            except RuntimeError:  # llama_decode returned 2: aborted
+                if not job.cancel.is_set():
+                    raise
+                return _Prefill(tokens, reused, llama.n_tokens - reused, cancelled=True)
+            return _Prefill(tokens, reused, len(tokens) - reused)
+        finally:
+            llama_cpp.llama_set_abort_callback(llama._ctx.ctx, llama_cpp.ggml_abort_callback(), None)
 
     def _sample(
         self, llama: Llama, tokens: list[int], job: _Job, limit: int, stops: tuple[str, ...]

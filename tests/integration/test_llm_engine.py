@@ -165,3 +165,27 @@ def test_close_joins_the_engine_thread(starter):
     engine.close()
     assert not engine.is_alive
     engine.close()  # a second close is harmless
+
+
+def test_cancel_aborts_a_long_prefill(gemma):
+    """A cancel stops llama.cpp inside the prefill (abort callback), not after it."""
+    long_prompt = "Summarise this text: " + "the river runs to the sea and " * 220  # ~1,500 tokens
+    stream = gemma.ask([Message.user(long_prompt)], options=GenerationOptions(max_tokens=50))
+    stream.cancel()
+    answer = stream.result()
+    assert answer.stats.finish_reason == "cancelled"
+    assert answer.stats.completion_tokens == 0
+    assert answer.stats.prefill_tokens < answer.stats.prompt_tokens  # stopped part-way
+    assert answer.stats.prompt_tokens > 1000
+    # The KV cache is left consistent: the next answer is a normal one.
+    follow = gemma.ask([Message.user(long_prompt)], options=GenerationOptions(temperature=0, max_tokens=3)).result()
+    assert follow.stats.finish_reason in ("length", "stop")
+    assert follow.stats.completion_tokens >= 1
+
+
+def test_text_follow_up_reuses_the_cached_prefix(gemma):
+    history = [Message.user("Hello, who are you?")]
+    first = gemma.ask(history, options=GenerationOptions(temperature=0, max_tokens=8)).result()
+    history += [Message.assistant(first.text), Message.user("And what can you do?")]
+    second = gemma.ask(history, options=GenerationOptions(temperature=0, max_tokens=8)).result()
+    assert second.stats.prefill_tokens < second.stats.prompt_tokens  # the first turn came from the cache
