@@ -39,7 +39,6 @@ class HearthApp:
         self.window.set_talk_shortcut(settings.ptt_shortcut)
         connect_window(self.window, self.session)
         self.window.settingsRequested.connect(self.open_settings)
-        self.transcriber: Transcriber | None = None
         self.dictation: Dictation | None = None
         self._start_voice(settings)
         self.session.start()
@@ -115,29 +114,23 @@ class HearthApp:
         if whisper is None:
             self.window.composer.talk_button.setEnabled(False)
             return
-        try:
-            self.transcriber = Transcriber(whisper)
-        except HearthError as error:
-            self.window.composer.talk_button.setEnabled(False)
-            self.window.composer.show_notice(f"Voice input is off: {error}")
-            return
         sounds = assets_dir() / "sounds"
         self.dictation = Dictation(
-            self.transcriber, device=settings.microphone,
+            lambda: Transcriber(whisper), device=settings.microphone,
             cues=CuePlayer(sounds / "ptt-start.wav", sounds / "ptt-stop.wav"),
         )
         self.window.composer.talk_button.setEnabled(True)
         connect_dictation(self.window, self.dictation, send_after_speaking=lambda: self.settings.send_after_speaking)
+        self.dictation.start()
 
     def _stop_voice(self) -> None:
         if self.dictation is not None:
             self.dictation.shutdown()
             for signal in (self.window.composer.talkPressed, self.window.composer.talkReleased):
                 signal.disconnect()
+            if self.dictation.transcriber is not None:
+                self.dictation.transcriber.close()
             self.dictation = None
-        if self.transcriber is not None:
-            self.transcriber.close()
-            self.transcriber = None
 
 
 def _options(settings: Settings) -> GenerationOptions:

@@ -20,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,13 +47,20 @@ class Dictation(QObject):
     finalTranscript = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, transcriber: Transcriber, *, device: str | int | None = None,
+    def __init__(self, load_transcriber: Callable[[], Transcriber], *, device: str | int | None = None,
                  cues: CuePlayer | None = None) -> None:
+        """`load_transcriber` runs on a background thread (loading Whisper takes a
+        moment): the person can start speaking at once; transcription waits for it."""
         super().__init__()
         import sounddevice
 
         self._sd = sounddevice
-        self.transcriber = transcriber
+        self.transcriber: Transcriber | None = None
+        self._load_error: HearthError | None = None
+        self._loaded = threading.Event()
+        self._loader = threading.Thread(
+            target=self._load, args=(load_transcriber,), name="hearth-dictation-load", daemon=True
+        )
         self.device = device
         self._cues = cues
         self._frames: queue.Queue[np.ndarray | None] = queue.Queue()
@@ -61,12 +69,21 @@ class Dictation(QObject):
         self._cancel = threading.Event()
         self._lost = threading.Event()  # the device stopped without being asked to
 
+    def start(self) -> None:
+        """Begin loading Whisper in the background (call after connecting the signals)."""
+        if not self._loader.is_alive() and not self._loaded.is_set():
+            self._loader.start()
+
     @property
     def recording(self) -> bool:
         return self._stream is not None
 
     def press(self) -> None:
         """Open the microphone and start recording (ignored while already recording)."""
+        self.start()
+        if self._load_error is not None:
+            self.failed.emit(f"Voice input is off: {self._load_error}")
+            return
         if self._stream is not None or (self._worker is not None and self._worker.is_alive()):
             return
         self._frames = queue.Queue()
@@ -104,8 +121,25 @@ class Dictation(QObject):
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self.cancel()
+        if self._loader.is_alive():
+            self._loader.join(timeout)
         if self._worker is not None:
             self._worker.join(timeout)
+
+    def _load(self, load_transcriber: Callable[[], Transcriber]) -> None:
+        try:
+            self.transcriber = load_transcriber()
+        except HearthError as error:
+            self._load_error = error
+            self.failed.emit(f"Voice input is off: {error}")
+        finally:
+            self._loaded.set()
+
+    def _ready_transcriber(self) -> Transcriber:
+        self._loaded.wait()
+        if self.transcriber is None:
+            raise self._load_error or HearthError("Voice input is off: no Whisper model.")
+        return self.transcriber
 
     # -- PortAudio thread: copy and queue, nothing else ---------------------------------------
 
@@ -141,9 +175,10 @@ class Dictation(QObject):
                 if now - last_level >= _LEVEL_EVERY_S:
                     self.levelChanged.emit(min(1.0, rms_level(chunk) * 4))
                     last_level = now
-                if total - last_partial >= _PARTIAL_EVERY_S * WHISPER_RATE and self._frames.empty():
+                if (total - last_partial >= _PARTIAL_EVERY_S * WHISPER_RATE and self._frames.empty()
+                        and self._loaded.is_set()):
                     last_partial = total
-                    partial = self.transcriber.transcribe(np.concatenate(chunks), cancel=self._cancel)
+                    partial = self._ready_transcriber().transcribe(np.concatenate(chunks), cancel=self._cancel)
                     if partial.text and not self._cancel.is_set():
                         self.partialTranscript.emit(partial.text)
             if self._cancel.is_set():
@@ -152,7 +187,7 @@ class Dictation(QObject):
             if len(audio) < _MIN_SPEECH_S * WHISPER_RATE:
                 self.finalTranscript.emit("")
             else:
-                self.finalTranscript.emit(self.transcriber.transcribe(audio).text)
+                self.finalTranscript.emit(self._ready_transcriber().transcribe(audio).text)
             if self._lost.is_set():
                 self._close_stream()  # free the failed stream; the microphone is released
                 self.failed.emit("The microphone stopped while recording (disconnected?); what it heard is kept.")

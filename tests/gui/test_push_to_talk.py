@@ -25,7 +25,7 @@ def window(qtbot):
 
 @pytest.fixture
 def dictation(transcriber, virtual_microphone):
-    dictation = Dictation(transcriber, device="pulse")
+    dictation = Dictation(lambda: transcriber, device="pulse")
     yield dictation
     dictation.shutdown()
 
@@ -65,7 +65,7 @@ def test_ctrl_space_is_push_to_talk(qtbot, window, dictation):
 
 
 def test_missing_microphone_is_a_clear_message(qtbot, window, transcriber):
-    dictation = Dictation(transcriber, device="no such microphone")
+    dictation = Dictation(lambda: transcriber, device="no such microphone")
     connect_dictation(window, dictation)
     with qtbot.waitSignal(dictation.failed, timeout=10_000) as blocker:
         qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
@@ -133,3 +133,16 @@ def test_start_cue_is_heard(virtual_microphone, monkeypatch):
         cues.play("start")
         assert finished.wait(10)
     assert float(np.abs(np.concatenate(chunks)).max()) > 0.05
+
+
+def test_a_broken_whisper_model_turns_voice_off_and_nothing_else(qtbot, window, tmp_path):
+    from desktop.services.transcriber import Transcriber
+
+    dictation = Dictation(lambda: Transcriber(tmp_path), device="pulse")  # no model.bin there
+    connect_dictation(window, dictation)
+    with qtbot.waitSignal(dictation.failed, timeout=10_000) as blocker:
+        dictation.start()
+    assert "Voice input is off" in blocker.args[0] and "model.bin" in blocker.args[0]
+    assert not window.composer.talk_button.isEnabled()
+    assert window.composer.edit.isEnabled() and window.composer.send_button.isEnabled()
+    dictation.shutdown()
