@@ -21,3 +21,95 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             cost = 0 if ref[i - 1] == hyp[j - 1] else 1
             d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + cost)
     return d[len(ref), len(hyp)] / max(len(ref), 1)
+
+
+class HubServer:
+    """A loopback HTTP server that answers as the Hugging Face hub does for
+    `hf_hub_download`: HEAD and GET on /{repo}/resolve/{revision}/{file}, with
+    X-Repo-Commit, ETag/X-Linked-Etag (the sha256) and X-Linked-Size, and Range (206).
+
+    `drop_after` cuts the connection after that many bytes of the next GET (once);
+    `lie_sha` announces the right size but serves other bytes.
+    """
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        import hashlib
+        import http.server
+        import threading
+
+        self.files = files  # "owner/repo/filename" -> bytes
+        self.drop_after: int | None = None
+        self.corrupt = False
+        self.requests: list[tuple[str, str, str]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args) -> None:
+                pass
+
+            def _lookup(self):
+                parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) < 5 or parts[2] != "resolve":
+                    return None, None
+                key = "/".join([parts[0], parts[1], *parts[4:]])
+                return key, server.files.get(key)
+
+            def _headers(self, data: bytes, status: int, start: int = 0) -> None:
+                digest = hashlib.sha256(data).hexdigest()
+                self.send_response(status)
+                self.send_header("X-Repo-Commit", "a" * 40)
+                self.send_header("ETag", f'"{digest}"')
+                self.send_header("X-Linked-Etag", f'"{digest}"')
+                self.send_header("X-Linked-Size", str(len(data)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(len(data) - start))
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+
+            def do_HEAD(self) -> None:
+                key, data = self._lookup()
+                server.requests.append(("HEAD", key or self.path, self.headers.get("Range", "")))
+                if data is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self._headers(data, 200)
+
+            def do_GET(self) -> None:
+                key, data = self._lookup()
+                ranged = self.headers.get("Range", "")
+                server.requests.append(("GET", key or self.path, ranged))
+                if data is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                start = int(ranged.split("=")[1].split("-")[0]) if ranged.startswith("bytes=") else 0
+                self._headers(data, 206 if start else 200, start)
+                body = data[start:]
+                if server.corrupt:
+                    body = bytes(255 - b for b in body[:64]) + body[64:]
+                if server.drop_after is not None:
+                    cut, server.drop_after = server.drop_after, None
+                    self.wfile.write(body[:cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda *_args: None  # a client that hung up is expected here
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="test-hub", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(10)
