@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from desktop.app.wiring import connect_dictation, connect_window
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import HearthError, ModelFileError
@@ -16,7 +14,7 @@ from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
 from desktop.services.llm_engine import LlmEngine
-from desktop.services.model_store import ModelStore, Role
+from desktop.services.model_store import ModelStore
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["HearthApp"]
@@ -84,15 +82,11 @@ class HearthApp:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _installed(self, role: Role) -> Path | None:
-        model = self._store.find(role)
-        return self._store.path_of(model) if model else None
-
     def _engine_config(self, settings: Settings) -> EngineConfig:
-        model = Path(settings.model_path).expanduser() if settings.model_path else self._installed("chat")
+        model = self._store.chosen("chat", settings.model_path)
         if model is None:
             raise ModelFileError("No chat model is installed: run `hearth models install-starter` (or `make run`).")
-        mmproj = Path(settings.mmproj_path).expanduser() if settings.mmproj_path else self._installed("mmproj")
+        mmproj = self._store.chosen("mmproj", settings.mmproj_path)
         return EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=settings.n_ctx,
                             gpu_offload=settings.gpu_offload)
 
@@ -110,7 +104,7 @@ class HearthApp:
                 pass  # the engine reports the broken file when it loads
 
     def _start_voice(self, settings: Settings) -> None:
-        whisper = Path(settings.whisper_path).expanduser() if settings.whisper_path else self._installed("whisper")
+        whisper = self._store.chosen("whisper", settings.whisper_path)
         if whisper is None:
             self.window.composer.talk_button.setEnabled(False)
             return

@@ -85,17 +85,13 @@ def connect_window(window: MainWindow, session: ChatSession) -> None:
     def submitted(text: str, images: tuple) -> None:
         if editing:
             position = editing.pop()
+            kept_images = chat.bubbles[position].message.images  # an edit keeps the message's images
             chat.truncate(position)
-            chat.add_message(Message.user(text, chat_images(position)))
+            chat.add_message(Message.user(text, kept_images))
             session.edit_and_resend(position, text)
             return
         chat.add_message(Message.user(text, images))
         session.send(text, images)
-
-    edited_images: dict[int, tuple] = {}
-
-    def chat_images(position: int) -> tuple:
-        return edited_images.pop(position, ())
 
     def started() -> None:
         composer.set_busy(True)
@@ -127,7 +123,6 @@ def connect_window(window: MainWindow, session: ChatSession) -> None:
 
     def edit(position: int, text: str) -> None:
         editing[:] = [position]
-        edited_images[position] = chat.bubbles[position].message.images
         composer.set_text(text)
         composer.show_notice("Editing an earlier message: send to replace it and everything after it.")
 

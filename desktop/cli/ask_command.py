@@ -14,7 +14,7 @@ from desktop.core.audio import read_wav
 from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import Answer
 from desktop.core.errors import AudioError, EngineError, HearthError
-from desktop.core.gguf_info import check_pair, read_gguf_info
+from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
 from desktop.services.llm_engine import AnswerStream, LlmEngine
 from desktop.services.transcriber import Transcriber, Transcript
@@ -150,7 +150,7 @@ def run_chat(args: argparse.Namespace) -> int:
         engine.close()
 
 
-def _load_images(paths: list[str], mmproj: Path | None, model_info: Any) -> tuple[Attachment, ...]:
+def _load_images(paths: list[str], mmproj: Path | None, model_info: GgufInfo) -> tuple[Attachment, ...]:
     if not paths:
         return ()
     if mmproj is None:

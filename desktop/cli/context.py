@@ -9,7 +9,7 @@ from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import ModelFileError
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
-from desktop.services.model_store import ModelStore, Role
+from desktop.services.model_store import ModelStore
 from desktop.services.starter_models import TEST_PROJECTOR, TEST_PROJECTOR_NOTE
 
 __all__ = ["CliContext"]
@@ -28,30 +28,17 @@ class CliContext:
         paths = HearthPaths.from_environment().ensure()
         return cls(paths, load_settings(paths.settings_file), ModelStore(paths.models_dir))
 
-    def installed_path(self, role: Role) -> Path | None:
-        model = self.store.find(role)
-        return self.store.path_of(model) if model else None
-
     def chat_model(self, override: str | None) -> Path:
-        chosen = override or self.settings.model_path
-        if chosen:
-            return Path(chosen).expanduser()
-        found = self.installed_path("chat")
+        found = self.store.chosen("chat", override or self.settings.model_path)
         if found is None:
             raise ModelFileError(f"No chat model is installed: {_INSTALL_HINT}.")
         return found
 
     def mmproj(self, override: str | None) -> Path | None:
-        chosen = override or self.settings.mmproj_path
-        if chosen:
-            return Path(chosen).expanduser()
-        return self.installed_path("mmproj")
+        return self.store.chosen("mmproj", override or self.settings.mmproj_path)
 
     def whisper_model(self) -> Path:
-        chosen = self.settings.whisper_path
-        if chosen:
-            return Path(chosen).expanduser()
-        found = self.installed_path("whisper")
+        found = self.store.chosen("whisper", self.settings.whisper_path)
         if found is None:
             raise ModelFileError(f"No Whisper model is installed: {_INSTALL_HINT}.")
         return found

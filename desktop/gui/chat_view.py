@@ -97,8 +97,6 @@ class MessageView(QTextBrowser):
 
 
 class MessageBubble(QFrame):
-    copyRequested = Signal()
-
     def __init__(self, message: Message, position: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = message

@@ -82,6 +82,14 @@ class ModelStore:
     def find(self, role: Role) -> InstalledModel | None:
         return next((m for m in self.installed() if m.role == role), None)
 
+    def chosen(self, role: Role, configured: str | None) -> Path | None:
+        """The file the person configured for `role`, else the installed one, else None.
+        The one rule the window and the command line both follow."""
+        if configured:
+            return Path(configured).expanduser()
+        model = self.find(role)
+        return self.path_of(model) if model else None
+
     def record(self, model: InstalledModel) -> None:
         models = [m for m in self.installed() if m.name != model.name] + [model]
         self.models_dir.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,12 @@ def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
     hearth.shutdown()  # what aboutToQuit runs; it must cancel, store and join promptly
     assert not hearth.session.is_alive
     assert not hearth.engine.is_alive
+    from desktop.services.conversation_store import ConversationStore
+
+    store = ConversationStore(hearth.paths.history_db)
+    try:
+        kept = [s for s in store.messages(store.conversations()[0].id)]
+    finally:
+        store.close()
+    assert [s.message.role for s in kept] == ["user", "assistant"]  # the stopped answer is kept
+    assert kept[1].message.text and kept[1].stats["finish_reason"] == "cancelled"

@@ -294,3 +294,36 @@ def test_giant_image_is_refused_inline(qtbot, make_window, qwen_vision, tmp_path
     window.composer.add_files([bomb])
     assert "too large" in window.composer.notice.text()
     assert window.composer.attachments == () and window.composer.edit.toPlainText() == "keep me"
+
+
+def test_readme_shortcuts(qtbot):
+    """The keyboard shortcuts the README promises, on the real window."""
+    from desktop.services.conversation_store import ConversationSummary
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts fire only in the active window
+    with qtbot.waitSignal(window.newConversationRequested, timeout=1_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.settingsRequested, timeout=1_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.search.hasFocus)
+    window.show_conversations([ConversationSummary(7, "Trip", 0.0, 0.0, 2)])
+    window.conversations.setCurrentRow(0)
+    window.conversations.setFocus()
+    with qtbot.waitSignal(window.deleteRequested, timeout=1_000) as blocker:
+        qtbot.keyClick(window.conversations, Qt.Key.Key_Delete)
+    assert blocker.args == [7]
+    editing = window.conversations.State.EditingState
+    qtbot.keyClick(window.conversations, Qt.Key.Key_F2)  # rename by keyboard
+    qtbot.waitUntil(lambda: window.conversations.state() == editing)
+    qtbot.keyClick(window.conversations.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.conversations.state() != editing)
+    point = window.conversations.visualItemRect(window.conversations.item(0)).center()
+    viewport = window.conversations.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)  # a real double-click starts with a press
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: window.conversations.state() == editing)

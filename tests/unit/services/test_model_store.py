@@ -42,3 +42,13 @@ def test_starter_models_are_installed_and_verified(starter):
     assert roles["chat"].sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
     assert "meaningless" in roles["mmproj"].note
     assert all(store.check(m, full=False).ok for m in roles.values())
+
+
+def test_chosen_prefers_the_configured_file_then_the_installed_one(tmp_path):
+    store = ModelStore(tmp_path)
+    assert store.chosen("chat", None) is None
+    (tmp_path / "m.gguf").write_bytes(b"x")
+    store.record(store.describe("m.gguf", "chat", "test"))
+    assert store.chosen("chat", None) == tmp_path / "m.gguf"
+    assert store.chosen("chat", "~/other.gguf").name == "other.gguf"
+    assert "~" not in str(store.chosen("chat", "~/other.gguf"))
