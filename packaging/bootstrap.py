@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Create the development environment `.venv` from nothing; safe to run again.
 
-`make run` and `make test` call this. It needs only a Python >= 3.10 with venv,
+`make run` and `make test` call this. It needs only a Python >= 3.11 with venv,
 a C/C++ compiler and CMake (llama-cpp-python builds from its sdist).
 
 llama-cpp-python is built once per (version, CMAKE_ARGS, platform, Python) and the

@@ -29,7 +29,9 @@ class HubServer:
     X-Repo-Commit, ETag/X-Linked-Etag (the sha256) and X-Linked-Size, and Range (206).
 
     `drop_after` cuts the connection after that many bytes of the next GET (once);
-    `lie_sha` announces the right size but serves other bytes.
+    `down` answers every request with 503 (a hub that is down), and `down_after_drop`
+    sets it when the connection is cut (a network that went away mid-file);
+    `corrupt` announces the right size and sha256 but serves other bytes.
     """
 
     def __init__(self, files: dict[str, bytes]) -> None:
@@ -39,6 +41,8 @@ class HubServer:
 
         self.files = files  # "owner/repo/filename" -> bytes
         self.drop_after: int | None = None
+        self.down = False
+        self.down_after_drop = False
         self.corrupt = False
         self.requests: list[tuple[str, str, str]] = []
         server = self
@@ -69,9 +73,18 @@ class HubServer:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.end_headers()
 
+            def _unavailable(self) -> bool:
+                if server.down:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                return server.down
+
             def do_HEAD(self) -> None:
                 key, data = self._lookup()
                 server.requests.append(("HEAD", key or self.path, self.headers.get("Range", "")))
+                if self._unavailable():
+                    return
                 if data is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -83,6 +96,8 @@ class HubServer:
                 key, data = self._lookup()
                 ranged = self.headers.get("Range", "")
                 server.requests.append(("GET", key or self.path, ranged))
+                if self._unavailable():
+                    return
                 if data is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -95,6 +110,7 @@ class HubServer:
                     body = bytes(255 - b for b in body[:64]) + body[64:]
                 if server.drop_after is not None:
                     cut, server.drop_after = server.drop_after, None
+                    server.down = server.down_after_drop
                     self.wfile.write(body[:cut])
                     self.wfile.flush()
                     self.close_connection = True
@@ -113,3 +129,35 @@ class HubServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(10)
+
+
+def write_tiny_language_model(path, *, arch: str = "qwen2", width: int = 640, name: str = "Tiny test model"):
+    """A small but whole GGUF language-model file (header and tensors) for the model
+    manager's checks. Its weights are zeros: it is never meant to be loaded."""
+    from pathlib import Path
+
+    from gguf import GGUFWriter
+
+    writer = GGUFWriter(str(path), arch=arch)
+    writer.add_name(name)
+    writer.add_uint32(f"{arch}.embedding_length", width)
+    writer.add_uint32(f"{arch}.context_length", 2048)
+    writer.add_uint32(f"{arch}.block_count", 1)
+    writer.add_tensor("token_embd.weight", np.zeros((64, width), dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return Path(path)
+
+
+def write_test_catalog(path, entries: list[dict]) -> None:
+    """A catalog.toml with `entries` (dicts of catalog fields), written as TOML."""
+    import json
+
+    lines = []
+    for entry in entries:
+        lines.append("[[model]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in entry.items()]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from desktop.app.wiring import connect_dictation, connect_window
+from pathlib import Path
+
+from desktop.app.model_rows import catalog_rows, installed_rows, machine_text
+from desktop.app.wiring import connect_dictation, connect_model_manager, connect_window
+from desktop.core.catalog import read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import HearthError, ModelFileError
-from desktop.core.gguf_info import read_gguf_info
+from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.paths import HearthPaths, assets_dir
 from desktop.core.settings import Settings, save_settings
 from desktop.gui.main_window import MainWindow
+from desktop.gui.model_manager import ModelManagerDialog
 from desktop.gui.settings_dialog import SettingsDialog
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.hardware import detect_hardware
 from desktop.services.llm_engine import LlmEngine
+from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
 from desktop.services.transcriber import Transcriber
 
@@ -23,8 +30,9 @@ __all__ = ["HearthApp"]
 class HearthApp:
     """Owns the services and the window for the app's lifetime; `shutdown()` is idempotent."""
 
-    def __init__(self, paths: HearthPaths, settings: Settings) -> None:
+    def __init__(self, paths: HearthPaths, settings: Settings, *, hub_endpoint: str | None = None) -> None:
         self.paths = paths
+        self._hub_endpoint = hub_endpoint  # None: huggingface_hub's own (HF_ENDPOINT or the hub)
         self.settings = settings
         self._store = ModelStore(paths.models_dir)
         self.engine = LlmEngine(self._engine_config(settings))
@@ -37,6 +45,9 @@ class HearthApp:
         self.window.set_talk_shortcut(settings.ptt_shortcut)
         connect_window(self.window, self.session)
         self.window.settingsRequested.connect(self.open_settings)
+        self.window.modelsRequested.connect(self.open_models)
+        self.models_dialog: ModelManagerDialog | None = None
+        self.model_jobs: ModelJobs | None = None
         self.dictation: Dictation | None = None
         self._start_voice(settings)
         self.session.start()
@@ -70,12 +81,66 @@ class HearthApp:
             self._stop_voice()
             self._start_voice(settings)
 
+    # -- models --------------------------------------------------------------------------
+
+    def open_models(self) -> ModelManagerDialog:
+        """The model manager (made on first use, with its worker thread)."""
+        if self.models_dialog is None:
+            dialog = ModelManagerDialog(self.window)
+            catalog = read_catalog(self.paths.catalog_file)
+            hardware = detect_hardware()
+            dialog.show_machine(machine_text(catalog, hardware))
+            jobs = ModelJobs(self._store, endpoint=self._hub_endpoint)
+
+            def show_installed(checks: list) -> None:
+                dialog.show_installed(installed_rows(checks, self._in_use()))
+                dialog.show_catalog(catalog_rows(catalog, hardware, checks))
+
+            connect_model_manager(dialog, jobs, catalog, show_installed=show_installed,
+                                  set_default=self.set_default_model, remove=self.remove_model)
+            self.models_dialog, self.model_jobs = dialog, jobs
+            jobs.refresh()  # now that its report has somewhere to go
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        return self.models_dialog
+
+    def set_default_model(self, role: str, name: str) -> None:
+        path = self._store.models_dir / name
+        dialog = self.models_dialog
+        try:
+            if role == "mmproj":
+                check_pair(read_gguf_info(self._engine_config(self.settings).model_path), read_gguf_info(path))
+            self.apply_settings(self.settings.with_default(role, str(path)))
+        except (HearthError, ValueError) as error:
+            if dialog is not None:
+                dialog.show_failed(str(error))
+            return
+        if dialog is not None and self.model_jobs is not None:
+            dialog.show_finished(f"{name} is now the default {_ROLE_NAMES.get(role, role)}.")
+            self.model_jobs.refresh()
+
+    def remove_model(self, name: str) -> None:
+        """Remove an installed model, unless the app is using it right now."""
+        if self._store.models_dir / name in self._in_use():
+            if self.models_dialog is not None:
+                self.models_dialog.show_failed(f"{name} is in use: make another model the default first.")
+            return
+        if self.model_jobs is not None:
+            self.model_jobs.remove(name)
+
+    def _in_use(self) -> set[Path]:
+        config = self._engine_config(self.settings)
+        whisper = self._store.chosen("whisper", self.settings.whisper_path)
+        return {p for p in (config.model_path, config.mmproj_path, whisper) if p is not None}
+
     # -- lifetime ------------------------------------------------------------------------
 
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self.model_jobs is not None:
+            self.model_jobs.shutdown()
         self._stop_voice()
         self.session.shutdown()
         self.engine.close()
@@ -86,7 +151,7 @@ class HearthApp:
         model = self._store.chosen("chat", settings.model_path)
         if model is None:
             raise ModelFileError("No chat model is installed: run `hearth models install-starter` (or `make run`).")
-        mmproj = self._store.chosen("mmproj", settings.mmproj_path)
+        mmproj = self._store.projector_for(model, settings.mmproj_path)
         return EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=settings.n_ctx,
                             gpu_offload=settings.gpu_offload)
 
@@ -125,6 +190,9 @@ class HearthApp:
             if self.dictation.transcriber is not None:
                 self.dictation.transcriber.close()
             self.dictation = None
+
+
+_ROLE_NAMES = {"chat": "chat model", "mmproj": "vision projector", "whisper": "speech model"}
 
 
 def _options(settings: Settings) -> GenerationOptions:

@@ -7,13 +7,16 @@ from pathlib import Path
 
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from desktop.core.catalog import Catalog
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer
 from desktop.gui.main_window import MainWindow
+from desktop.gui.model_manager import ModelManagerDialog
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.model_jobs import ModelJobs
 
-__all__ = ["connect_dictation", "connect_window"]
+__all__ = ["connect_dictation", "connect_model_manager", "connect_window"]
 
 
 def connect_dictation(
@@ -40,6 +43,25 @@ def connect_dictation(
 
     dictation.finalTranscript.connect(final)
     dictation.failed.connect(failed)
+
+
+def connect_model_manager(
+    dialog: ModelManagerDialog, jobs: ModelJobs, catalog: Catalog, *, show_installed: Callable[[list], None],
+    set_default: Callable[[str, str], None], remove: Callable[[str], None],
+) -> None:
+    """The model manager: requests go to the jobs worker (or the app, for defaults and
+    removal, which must know what is in use); results come back to the window."""
+    dialog.pullRequested.connect(lambda name: jobs.pull(catalog.get(name)))
+    dialog.importRequested.connect(lambda paths: jobs.import_paths([Path(p) for p in paths]))
+    dialog.verifyRequested.connect(jobs.verify)
+    dialog.cancelRequested.connect(jobs.cancel)
+    dialog.defaultRequested.connect(set_default)
+    dialog.removeRequested.connect(remove)
+    jobs.started.connect(dialog.show_started)
+    jobs.progress.connect(dialog.show_progress)
+    jobs.finished.connect(dialog.show_finished)
+    jobs.failed.connect(dialog.show_failed)
+    jobs.installedChanged.connect(show_installed)
 
 
 def connect_window(window: MainWindow, session: ChatSession) -> None:

@@ -50,7 +50,7 @@ def run_ask(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     model = ctx.chat_model(args.model)
     model_info = read_gguf_info(model)  # a bad model file fails here, before anything else
-    mmproj = ctx.mmproj(args.mmproj) if args.image else None
+    mmproj = ctx.mmproj(model, args.mmproj) if args.image else None
     images = _load_images(args.image, mmproj, model_info)
     samples = read_wav(args.audio) if args.audio else None
     question = args.question.strip()
@@ -97,7 +97,7 @@ def run_chat(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     model = ctx.chat_model(args.model)
     model_info = read_gguf_info(model)
-    mmproj = ctx.mmproj(args.mmproj)
+    mmproj = ctx.mmproj(model, args.mmproj)
     engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
     history: list[Message] = []
     pending: list[Attachment] = []

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.core.catalog import Catalog, read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import ModelFileError
+from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
 from desktop.services.model_store import ModelStore
@@ -34,8 +36,18 @@ class CliContext:
             raise ModelFileError(f"No chat model is installed: {_INSTALL_HINT}.")
         return found
 
-    def mmproj(self, override: str | None) -> Path | None:
-        return self.store.chosen("mmproj", override or self.settings.mmproj_path)
+    def mmproj(self, model: Path, override: str | None) -> Path | None:
+        """`--mmproj`, else the configured projector when `model` is the configured model,
+        else the one paired with `model` (see `ModelStore.projector_for`)."""
+        configured = self.settings.mmproj_path if model == self.chat_model(None) else None
+        return self.store.projector_for(model, override or configured)
+
+    def catalog(self) -> Catalog:
+        return read_catalog(self.paths.catalog_file)
+
+    def mmproj_fits(self, mmproj: Path) -> None:
+        """Raise `ModelFileError` unless `mmproj` pairs with the configured chat model."""
+        check_pair(read_gguf_info(self.chat_model(None)), read_gguf_info(mmproj))
 
     def whisper_model(self) -> Path:
         found = self.store.chosen("whisper", self.settings.whisper_path)

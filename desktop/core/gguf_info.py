@@ -7,17 +7,37 @@ mmproj can be checked to belong together.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gguf
+
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_header import GgufHeader, UnsupportedVersion, read_header
 
-__all__ = ["GGUF_MAGIC", "GgufInfo", "check_pair", "read_gguf_info"]
+__all__ = ["GGUF_MAGIC", "GgufInfo", "best_projector", "check_pair", "read_gguf_info"]
 
 GGUF_MAGIC = b"GGUF"
 _FIXED_RESOLUTION = {"mlp", "mlp_norm", "ldp", "ldpv2", "gemma3", "adapter"}
+# What the gguf package (pinned with llama.cpp) knows: anything else llama.cpp cannot load.
+_ARCHITECTURES = frozenset(gguf.MODEL_ARCH_NAMES.values())
+_PROJECTOR_TYPES = frozenset(
+    {v for k, v in vars(gguf.VisionProjectorType).items() if k.isupper()}
+    | set(gguf.VISION_PROJECTOR_TYPE_NAMES.values()) | {"mlp_norm"}
+)
+# Projectors trained for one family of language models (llama.cpp's clip.cpp graphs).
+# Generic ones (mlp, ldp, resampler, ...) are paired on width alone.
+_PROJECTOR_FAMILY = {
+    "gemma3": {"gemma3"},
+    "qwen2vl_merger": {"qwen2vl"},
+    "qwen2.5vl_merger": {"qwen2vl"},
+    "qwen3vl_merger": {"qwen3vl", "qwen3vlmoe", "qwen35", "qwen35moe"},
+    "llama4": {"llama4"},
+    "idefics3": {"llama", "smollm3"},
+    "pixtral": {"llama", "mistral3"},
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,15 @@ def read_gguf_info(path: str | Path) -> GgufInfo:
     arch = str(fields.get("general.architecture", ""))
     if not arch:
         raise ModelFileError(f"{file.name} has no general.architecture: not a usable model file.")
+    if arch not in _ARCHITECTURES:
+        raise ModelFileError(
+            f"{file.name} is a {arch!r} model, an architecture this llama.cpp does not support."
+        )
+    projector_type = _str(fields.get("clip.projector_type") or fields.get("clip.vision.projector_type"))
+    if projector_type is not None and projector_type not in _PROJECTOR_TYPES:
+        raise ModelFileError(
+            f"{file.name} is a {projector_type!r} projector, a type this llama.cpp does not support."
+        )
     return GgufInfo(
         path=file,
         architecture=arch,
@@ -89,9 +118,7 @@ def read_gguf_info(path: str | Path) -> GgufInfo:
         context_length=_int(fields.get(f"{arch}.context_length")),
         block_count=_int(fields.get(f"{arch}.block_count")),
         has_chat_template=bool(fields.get("tokenizer.chat_template")),
-        projector_type=_str(
-            fields.get("clip.projector_type") or fields.get("clip.vision.projector_type")
-        ),
+        projector_type=projector_type,
         projection_dim=_projection_dim(header) if arch == "clip" else None,
         image_size=_int(fields.get("clip.vision.image_size")),
         patch_size=_int(fields.get("clip.vision.patch_size")),
@@ -116,6 +143,33 @@ def check_pair(model: GgufInfo, mmproj: GgufInfo) -> None:
             f"{mmproj.projection_dim}-wide image embeddings, the model expects "
             f"{model.embedding_length}."
         )
+    family = _PROJECTOR_FAMILY.get(mmproj.projector_type or "")
+    if family is not None and model.architecture not in family:
+        raise ModelFileError(
+            f"{mmproj.path.name} is a {mmproj.projector_type} projector and does not belong to "
+            f"{model.path.name}, a {model.architecture} model."
+        )
+
+
+def best_projector(model: GgufInfo, projectors: list[GgufInfo]) -> GgufInfo | None:
+    """The projector that pairs with `model`, preferring the one whose file or model
+    name shares the most words with the model's; None when none pairs."""
+    def fits(projector: GgufInfo) -> bool:
+        try:
+            check_pair(model, projector)
+        except ModelFileError:
+            return False
+        return True
+
+    def overlap(projector: GgufInfo) -> int:
+        return len(_words(model.path.stem, model.name) & _words(projector.path.stem, projector.name))
+
+    return max((p for p in projectors if fits(p)), key=overlap, default=None)
+
+
+def _words(*names: str) -> set[str]:
+    generic = {"gguf", "mmproj", "model", "f16", "f32", "bf16", "q8", "instruct", "it"}
+    return {w for n in names for w in re.split(r"[^a-z0-9.]+", n.lower()) if w and w not in generic}
 
 
 def _projection_dim(header: GgufHeader) -> int | None:

@@ -2,19 +2,20 @@
 
 `HearthPaths.from_environment()` is called once by the composition root (the CLI or
 the app) and the result is passed down; nothing else calls platformdirs. Setting
-`HEARTH_HOME` moves settings, data, models and caches under one folder (tests use it).
+`HEARTH_HOME` moves settings, data, models and caches under one folder (tests use it);
+`HEARTH_CATALOG` names another model catalog (an organisation's own list, or a test's).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["APP_NAME", "HearthPaths", "assets_dir"]
+__all__ = ["APP_NAME", "HearthPaths", "assets_dir", "repository_dir"]
 
 APP_NAME = "Hearth"
 
@@ -26,18 +27,21 @@ class HearthPaths:
     config_dir: Path
     data_dir: Path
     cache_dir: Path
+    catalog_file: Path = field(default_factory=lambda: repository_dir() / "models" / "catalog.toml")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HearthPaths:
         env = os.environ if environ is None else environ
+        catalog = {"catalog_file": Path(env["HEARTH_CATALOG"]).expanduser()} if env.get("HEARTH_CATALOG") else {}
         home = env.get("HEARTH_HOME")
         if home:
             root = Path(home).expanduser().resolve()
-            return cls(config_dir=root / "config", data_dir=root / "data", cache_dir=root / "cache")
+            return cls(config_dir=root / "config", data_dir=root / "data", cache_dir=root / "cache", **catalog)
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
             cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+            **catalog,
         )
 
     @property
@@ -59,6 +63,11 @@ class HearthPaths:
         return self
 
 
+def repository_dir() -> Path:
+    """The folder holding `desktop/`, `assets/` and `models/` (a checkout or a bundle)."""
+    return Path(__file__).resolve().parents[2]
+
+
 def assets_dir() -> Path:
     """Icons, sounds and desktop files shipped with Hearth (the repository's assets/)."""
-    return Path(__file__).resolve().parents[2] / "assets"
+    return repository_dir() / "assets"

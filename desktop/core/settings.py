@@ -40,6 +40,25 @@ class Settings:
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
+    def with_default(self, role: str, path: str) -> Settings:
+        """Make `path` the default for `role`: a language model ("chat", "plumbing")
+        gets its own paired projector, so the configured one is cleared."""
+        if role in ("chat", "plumbing"):
+            return replace(self, model_path=path, mmproj_path=None)
+        if role == "mmproj":
+            return replace(self, mmproj_path=path)
+        if role == "whisper":
+            return replace(self, whisper_path=path)
+        raise ValueError(f"no default for role {role!r}")
+
+    def forgetting(self, removed: set[str]) -> Settings:
+        """These settings without paths that were removed (back to the installed defaults)."""
+        return replace(
+            self,
+            **{name: None for name in ("model_path", "mmproj_path", "whisper_path")
+               if getattr(self, name) in removed},
+        )
+
 
 def load_settings(path: Path) -> Settings:
     if not path.exists():

@@ -9,6 +9,7 @@ Signals:
     renameRequested(int, str): a conversation title was edited.
     exportRequested(int, str): export a conversation to this path (.md or .json).
     settingsRequested(): "Settings…", Ctrl+, or the composer's settings link.
+    modelsRequested(): "Models…" or Ctrl+Shift+M.
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
     renameRequested = Signal(int, str)
     exportRequested = Signal(int, str)
     settingsRequested = Signal()
+    modelsRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,8 +72,11 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.new_button)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.conversations, 1)
+        self.models_button = QPushButton("Models…", self)
+        self.models_button.setAccessibleName("Models")
         self.settings_button = QPushButton("Settings…", self)
         self.settings_button.setAccessibleName("Settings")
+        left_layout.addWidget(self.models_button)
         left_layout.addWidget(self.settings_button)
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.customContextMenuRequested.connect(self._context_menu)
@@ -105,6 +110,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
         QShortcut(QKeySequence("Ctrl+,"), self, self.settingsRequested.emit)
         self.settings_button.clicked.connect(self.settingsRequested.emit)
+        self.models_button.clicked.connect(self.modelsRequested.emit)
+        QShortcut(QKeySequence("Ctrl+Shift+M"), self, self.modelsRequested.emit)
         self.composer.settingsRequested.connect(self.settingsRequested.emit)
         self.search.textChanged.connect(self.searchRequested.emit)
         self.conversations.itemActivated.connect(self._selected)

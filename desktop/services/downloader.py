@@ -1,36 +1,47 @@
-"""Verified model downloads through huggingface_hub.
+"""Verified, resumable model downloads through huggingface_hub.
 
-`hf_hub_download` does the transfer (it resumes with a Range request when the
-connection drops mid-file; `HF_ENDPOINT` or an explicit endpoint; its own
-`.incomplete` file). Hearth adds what a person needs around
-it: a free-disk check before starting, progress (bytes, speed, ETA) and cancel through
-a tqdm class, size and sha256 verification and a GGUF header check afterwards, and only
-then `os.replace` into the models folder. A failed or cancelled download leaves nothing
-under a model's final name.
+huggingface_hub finds the file (`hf_hub_url` with `HF_ENDPOINT` or an explicit
+endpoint; `get_hf_file_metadata` for its size, sha256 and final location) and moves
+the bytes (`http_get`, which retries a dropped connection with a Range request).
+`hf_hub_download` itself is not used: since huggingface_hub 2 it deletes a partial file
+when a download fails, and a person whose 16 GB download broke at 90 % wants it to
+go on from there. So the bytes go to `models/.downloads/<name>.part` (with the hub's
+etag beside it), which the next attempt resumes if the file on the hub is unchanged.
+
+Around that, what a person needs: a free-disk check first, progress (bytes, speed,
+ETA) and cancel through a tqdm class, size, sha256 and GGUF header checks after, and
+only then `os.replace` into place. Cancelling, a failed check or a full disk removes
+the part; nothing ever appears under a model's final name unverified.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import hf_hub_download
+from huggingface_hub import HfFileMetadata, get_hf_file_metadata, hf_hub_url
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+from huggingface_hub.file_download import http_get
+from huggingface_hub.utils import build_hf_headers
 from tqdm.auto import tqdm
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import read_gguf_info
+from desktop.core.units import human_size
 from desktop.services.model_store import sha256_of
 
 __all__ = ["DownloadCancelled", "DownloadError", "DownloadProgress", "FileRequest", "download_file"]
 
 _SPARE_BYTES = 64 * 1024 * 1024  # kept free beyond the file itself
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class DownloadError(HearthError):
@@ -55,8 +66,9 @@ class FileRequest:
     repo: str
     filename: str
     revision: str = "main"
-    size: int | None = None  # bytes, when the catalog knows it
-    sha256: str | None = None
+    size: int | None = None  # exact bytes; None: the size the hub publishes
+    sha256: str | None = None  # pinned digest; None: the sha256 the hub publishes (LFS files)
+    install_as: str = ""  # the name in the models folder; "" keeps the file's own name
 
 
 def download_file(
@@ -69,32 +81,73 @@ def download_file(
 ) -> Path:
     """Download, verify and install one file into `models_dir`; return its final path."""
     cancel = cancel or threading.Event()
-    target = models_dir / Path(request.filename).name
-    staging = models_dir / ".downloads" / request.repo.replace("/", "--")
+    target = models_dir / (request.install_as or Path(request.filename).name)
+    staging = models_dir / ".downloads"
     staging.mkdir(parents=True, exist_ok=True)
+    part = staging / (target.name + ".part")
+    url = hf_hub_url(request.repo, request.filename, revision=request.revision, endpoint=endpoint)
+    try:
+        meta = get_hf_file_metadata(url)
+    except Exception as error:  # the same errors as the download itself
+        raise DownloadError(_reason(request, error)) from error
+    request = _with_hub_facts(request, meta)
+    resume = _resumable_bytes(part, meta.etag)
     if request.size is not None:
         free = shutil.disk_usage(staging).free
-        if free < request.size + _SPARE_BYTES:
+        if free < request.size - resume + _SPARE_BYTES:
             raise DownloadError(
-                f"Not enough free disk space for {request.filename}: {request.size // 2**20} MB needed, "
-                f"{free // 2**20} MB free in {models_dir}."
+                f"Not enough free disk space for {request.filename}: {human_size(request.size - resume)} "
+                f"needed, {human_size(free)} free in {models_dir}."
             )
     try:
-        fetched = Path(hf_hub_download(
-            request.repo, request.filename, revision=request.revision, local_dir=staging,
-            endpoint=endpoint, tqdm_class=_progress_class(request.filename, progress, cancel),
-        ))
+        with part.open("ab") as handle:
+            http_get(meta.location, handle, resume_size=resume, headers=build_hf_headers(),
+                     expected_size=request.size, displayed_filename=request.filename,
+                     tqdm_class=_progress_class(request.filename, progress, cancel))
     except DownloadCancelled:
+        _discard(part)
         raise
-    except Exception as error:  # httpx, huggingface_hub and OS errors alike: one sentence
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            _discard(part)  # give the space back; a full disk is not worth resuming into
+        raise DownloadError(_reason(request, error)) from error
+    except Exception as error:  # httpx and huggingface_hub errors: one sentence; keep the part
         raise DownloadError(_reason(request, error)) from error
     try:
-        _verify(request, fetched)
+        _verify(request, part)
     except HearthError:
-        fetched.unlink(missing_ok=True)
+        _discard(part)
         raise
-    os.replace(fetched, target)
+    os.replace(part, target)
+    part.with_suffix(".etag").unlink(missing_ok=True)
     return target
+
+
+def _resumable_bytes(part: Path, etag: str | None) -> int:
+    """Bytes of an earlier attempt worth keeping: only if the file on the hub is the same
+    one (its etag, kept beside the part) and the part is not empty."""
+    marker = part.with_suffix(".etag")
+    if part.exists() and marker.exists() and marker.read_text() == (etag or ""):
+        return part.stat().st_size
+    part.unlink(missing_ok=True)
+    marker.write_text(etag or "")
+    return 0
+
+
+def _discard(part: Path) -> None:
+    part.unlink(missing_ok=True)
+    part.with_suffix(".etag").unlink(missing_ok=True)
+
+
+def _with_hub_facts(request: FileRequest, meta: HfFileMetadata) -> FileRequest:
+    """Fill in the size and sha256 the hub publishes for the file, where the request
+    does not pin them."""
+    published = (meta.etag or "").strip('"').lower()
+    return replace(
+        request,
+        size=request.size if request.size is not None else meta.size,
+        sha256=request.sha256 or (published if _SHA256.match(published) else None),
+    )
 
 
 def _verify(request: FileRequest, path: Path) -> None:
@@ -103,7 +156,7 @@ def _verify(request: FileRequest, path: Path) -> None:
         raise DownloadError(f"{request.filename} has {size:,} bytes, {request.size:,} expected: not installed.")
     if request.sha256 is not None and sha256_of(path) != request.sha256.lower():
         raise DownloadError(f"{request.filename} failed its sha256 check: not installed.")
-    if path.suffix == ".gguf":
+    if request.filename.endswith(".gguf"):
         try:
             read_gguf_info(path)
         except ModelFileError as error:
@@ -116,6 +169,9 @@ def _reason(request: FileRequest, error: Exception) -> str:
     status = http.response.status_code if http is not None and http.response is not None else None
     if status == 404:
         return f"{request.filename} was not found in {request.repo}."
+    if status is not None and status >= 500:
+        return (f"The model server for {request.repo} is not answering ({status}); try again later: "
+                f"the download goes on where it stopped.")
     if status in (401, 403):
         return f"{request.repo} needs an access token or accepted license on the hub ({status})."
     if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
@@ -123,7 +179,7 @@ def _reason(request: FileRequest, error: Exception) -> str:
     chain = f"{type(error).__name__} {text} {type(error.__cause__).__name__}".lower()
     if isinstance(error, LocalEntryNotFoundError) or "connect" in chain:
         return f"Could not reach the model server for {request.repo}: check the connection and try again."
-    return f"Downloading {request.filename} failed ({text}); trying again resumes it."
+    return f"Downloading {request.filename} failed ({text}); try again: the download goes on where it stopped."
 
 
 def _progress_class(

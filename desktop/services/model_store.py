@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["InstalledModel", "ModelCheck", "ModelStore", "sha256_of"]
+from desktop.core.errors import ModelFileError
+from desktop.core.gguf_info import best_projector, read_gguf_info
 
-Role = Literal["chat", "plumbing", "mmproj", "whisper"]
+__all__ = ["InstalledModel", "ModelCheck", "ModelStore", "Role", "sha256_of"]
+
+Role = Literal["chat", "plumbing", "mmproj", "whisper", "shard"]  # shard: 2nd.. part of a split GGUF
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -53,6 +57,8 @@ class InstalledModel:
     mtime_ns: int
     source: str
     note: str = ""
+    mmproj: str = ""  # language models: the paired projector's name, if any
+    catalog: str = ""  # the catalog entry it came from, if any
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,12 @@ class ModelStore:
         if not self._manifest.exists():
             return []
         raw = json.loads(self._manifest.read_text(encoding="utf-8"))
-        return [InstalledModel(**entry) for entry in raw.get("models", [])]
+        known = {f.name for f in fields(InstalledModel)}
+        return [InstalledModel(**{k: v for k, v in entry.items() if k in known})
+                for entry in raw.get("models", [])]
+
+    def get(self, name: str) -> InstalledModel | None:
+        return next((m for m in self.installed() if m.name == name), None)
 
     def find(self, role: Role) -> InstalledModel | None:
         return next((m for m in self.installed() if m.role == role), None)
@@ -90,8 +101,47 @@ class ModelStore:
         model = self.find(role)
         return self.path_of(model) if model else None
 
+    def projector_for(self, model_path: Path, configured: str | None) -> Path | None:
+        """The projector to load with `model_path`: the configured one, else the one paired
+        with it at install time, else an installed projector whose GGUF header pairs with
+        it (width and family), else None (a text-only model)."""
+        if configured:
+            return Path(configured).expanduser()
+        entry = self.get(model_path.name) if model_path.parent == self.models_dir else None
+        if entry is not None and entry.mmproj and (self.models_dir / entry.mmproj).exists():
+            return self.models_dir / entry.mmproj
+        try:
+            model = read_gguf_info(model_path)
+        except ModelFileError:
+            return None  # the engine reports the broken model when it loads
+        projectors = []
+        for candidate in (m for m in self.installed() if m.role == "mmproj"):
+            try:
+                projectors.append(read_gguf_info(self.path_of(candidate)))
+            except ModelFileError:
+                continue
+        best = best_projector(model, projectors)
+        return best.path if best else None
+
     def record(self, model: InstalledModel) -> None:
-        models = [m for m in self.installed() if m.name != model.name] + [model]
+        self._write([m for m in self.installed() if m.name != model.name] + [model])
+
+    def remove(self, name: str) -> InstalledModel:
+        """Delete an installed model's file or folder and forget it (and any pairing to it)."""
+        entry = self.get(name)
+        if entry is None:
+            known = ", ".join(m.name for m in self.installed()) or "none"
+            raise ModelFileError(f"No installed model called {name!r}; installed: {known}.")
+        path = self.path_of(entry)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        self._write([replace(m, mmproj="") if m.mmproj == name else m
+                     for m in self.installed() if m.name != name])
+        return entry
+
+    def _write(self, models: list[InstalledModel]) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         part = self._manifest.with_name(self._manifest.name + ".part")
         part.write_text(
@@ -100,18 +150,20 @@ class ModelStore:
         os.replace(part, self._manifest)
 
     def describe(
-        self, name: str, role: Role, source: str, *, note: str = "", sha256: str | None = None
+        self, name: str, role: Role, source: str, *, note: str = "", sha256: str | None = None,
+        mmproj: str = "", catalog: str = "",
     ) -> InstalledModel:
         """A manifest entry for a file already in place and verified by the caller."""
         path = self.models_dir / name
         size, mtime = _size_and_mtime(path)
         return InstalledModel(
             name=name, role=role, size=size, sha256=sha256 or sha256_of(path), mtime_ns=mtime,
-            source=source, note=note,
+            source=source, note=note, mmproj=mmproj, catalog=catalog,
         )
 
     def check(self, model: InstalledModel, *, full: bool) -> ModelCheck:
-        """Quick check: present with the recorded size and mtime. Full: sha256 too."""
+        """Quick check: present with the recorded size and mtime, and a readable GGUF
+        header. Full: sha256 too."""
         path = self.path_of(model)
         if not path.exists():
             return ModelCheck(model, path, False, f"{model.name} is missing from {self.models_dir}.")
@@ -123,4 +175,9 @@ class ModelStore:
             )
         if (full or mtime != model.mtime_ns) and sha256_of(path) != model.sha256:
             return ModelCheck(model, path, False, f"{model.name} fails its sha256 check.")
+        if path.suffix == ".gguf":
+            try:
+                read_gguf_info(path)
+            except ModelFileError as error:
+                return ModelCheck(model, path, False, str(error))
         return ModelCheck(model, path, True, "")
