@@ -17,6 +17,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e2e tests use Xvfb
 
+from tests_helpers import ProcessLines
+
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
 from desktop.services.llm_engine import LlmEngine
@@ -171,3 +173,62 @@ def virtual_microphone():
         subprocess.run(["paplay", "--device=hearth_sink", str(wav)], check=True)
 
     return play
+
+
+@dataclass(frozen=True)
+class ServedHearth:
+    url: str  # base URL, ending in /v1
+    api_key: str
+    stderr: ProcessLines
+
+
+def _settings_home(root: Path, starter: StarterModels) -> Path:
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    (root / "config" / "settings.json").write_text(json.dumps({
+        "model_path": str(starter.chat), "mmproj_path": str(starter.mmproj), "whisper_path": str(starter.whisper),
+    }))
+    return root
+
+
+@pytest.fixture(scope="session")
+def served_hearth(tmp_path_factory: pytest.TempPathFactory, starter: StarterModels) -> Iterator[ServedHearth]:
+    """A real `hearth serve` on a free loopback port, with an API key, for the session."""
+    home = _settings_home(tmp_path_factory.mktemp("served-home"), starter)
+    key = "sk-hearth-test"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hearth")), "serve", "--port", "0", "--api-key", key],
+        env=dict(os.environ, HEARTH_HOME=str(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    out, err = ProcessLines(process.stdout), ProcessLines(process.stderr)
+    try:
+        url = out.wait_for("Serving").split(" on ")[1].split()[0]
+        yield ServedHearth(url=url, api_key=key, stderr=err)
+    finally:
+        process.terminate()
+        process.wait(30)
+        out.close(process.stdout)
+        err.close(process.stderr)
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_server(starter: StarterModels) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server with the starter chat model: a
+    third-party engine, as a person would run it. Yields its base URL."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(starter.chat), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", "qwen-0.5b"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    log = ProcessLines(process.stderr)
+    try:
+        log.wait_for("Uvicorn running on")
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close(process.stderr)

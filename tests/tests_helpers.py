@@ -161,3 +161,40 @@ def write_test_catalog(path, entries: list[dict]) -> None:
         lines += [f"{key} = {json.dumps(value)}" for key, value in entry.items()]
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+class ProcessLines:
+    """Collects a subprocess's output lines on a thread; `wait_for(text)` blocks (on a
+    condition, not by polling) until a line containing `text` arrives."""
+
+    def __init__(self, stream) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), name="test-output", daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self.lines.append("<EOF>")
+            self._changed.notify_all()
+
+    def close(self, stream) -> None:
+        """After the process ended: wait for the last line, then close the pipe."""
+        self._thread.join(30)
+        stream.close()
+
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        def found():
+            return next((line for line in self.lines if text in line or line == "<EOF>"), None)
+
+        with self._changed:
+            line = self._changed.wait_for(found, timeout)
+        if line is None or line == "<EOF>":
+            raise AssertionError(f"{text!r} never appeared; output so far: {self.lines[-20:]}")
+        return line

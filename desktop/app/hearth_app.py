@@ -15,6 +15,8 @@ from desktop.core.settings import Settings, save_settings
 from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
 from desktop.gui.settings_dialog import SettingsDialog
+from desktop.services.answer_stream import ChatEngine
+from desktop.services.api_server import ApiServer
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
@@ -22,6 +24,8 @@ from desktop.services.hardware import detect_hardware
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
+from desktop.services.openai_api import ApiBackend, create_api
+from desktop.services.remote_engine import RemoteConfig, RemoteEngine
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["HearthApp"]
@@ -35,7 +39,7 @@ class HearthApp:
         self._hub_endpoint = hub_endpoint  # None: huggingface_hub's own (HF_ENDPOINT or the hub)
         self.settings = settings
         self._store = ModelStore(paths.models_dir)
-        self.engine = LlmEngine(self._engine_config(settings))
+        self.engine: ChatEngine = self._make_engine(settings)
         self.session = ChatSession(
             self.engine, paths.history_db, system_prompt=settings.system_prompt,
             options=_options(settings),
@@ -50,6 +54,8 @@ class HearthApp:
         self.model_jobs: ModelJobs | None = None
         self.dictation: Dictation | None = None
         self._start_voice(settings)
+        self.api_server: ApiServer | None = None
+        self._start_api(settings)
         self.session.start()
         self._closed = False
 
@@ -70,7 +76,7 @@ class HearthApp:
         self.window.set_talk_shortcut(settings.ptt_shortcut)
         if self._engine_config(settings) != self._engine_config(old):
             try:
-                self.engine = LlmEngine(self._engine_config(settings))
+                self.engine: ChatEngine = self._make_engine(settings)
             except HearthError as error:
                 self.window.show_engine_failure(str(error))
                 return
@@ -80,6 +86,9 @@ class HearthApp:
         if (settings.whisper_path, settings.microphone) != (old.whisper_path, old.microphone):
             self._stop_voice()
             self._start_voice(settings)
+        if (settings.api_enabled, settings.api_port) != (old.api_enabled, old.api_port):
+            self._stop_api()
+            self._start_api(settings)
 
     # -- models --------------------------------------------------------------------------
 
@@ -141,11 +150,43 @@ class HearthApp:
         self._closed = True
         if self.model_jobs is not None:
             self.model_jobs.shutdown()
+        self._stop_api()
         self._stop_voice()
         self.session.shutdown()
         self.engine.close()
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _make_engine(self, settings: Settings) -> ChatEngine:
+        remote = _remote(settings)
+        return RemoteEngine(remote) if remote is not None else LlmEngine(self._engine_config(settings))
+
+    def _engine_key(self, settings: Settings) -> object:
+        """What decides the engine: a new one is made only when this changes."""
+        return _remote(settings) or self._engine_config(settings)
+
+    def _start_api(self, settings: Settings) -> None:
+        """The OpenAI-compatible API on loopback, over the window's own engine."""
+        if not settings.api_enabled:
+            self.window.show_api_address("")
+            return
+        backend = ApiBackend(engine=lambda: self.engine, transcriber=self._api_transcriber)
+        server = ApiServer(create_api(backend), host="127.0.0.1", port=settings.api_port)
+        try:
+            self.window.show_api_address(server.start())
+        except HearthError as error:
+            self.window.show_api_address("")
+            self.window.composer.show_notice(str(error))
+            return
+        self.api_server = server
+
+    def _stop_api(self) -> None:
+        if self.api_server is not None:
+            self.api_server.stop()
+            self.api_server = None
+
+    def _api_transcriber(self) -> Transcriber | None:
+        return self.dictation.transcriber if self.dictation is not None else None
 
     def _engine_config(self, settings: Settings) -> EngineConfig:
         model = self._store.chosen("chat", settings.model_path)
@@ -157,6 +198,8 @@ class HearthApp:
 
     def _announce_vision(self, settings: Settings) -> None:
         """Images can be attached while the model loads when a projector is configured."""
+        if _remote(settings) is not None:
+            return  # the remote engine says when it is ready
         mmproj = self._engine_config(settings).mmproj_path
         composer = self.window.composer
         composer.vision = False
@@ -193,6 +236,13 @@ class HearthApp:
 
 
 _ROLE_NAMES = {"chat": "chat model", "mmproj": "vision projector", "whisper": "speech model"}
+
+
+def _remote(settings: Settings) -> RemoteConfig | None:
+    if not settings.remote_url:
+        return None
+    return RemoteConfig(base_url=settings.remote_url, model=settings.remote_model or None,
+                        api_key=settings.remote_api_key or None)
 
 
 def _options(settings: Settings) -> GenerationOptions:

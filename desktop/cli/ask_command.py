@@ -16,7 +16,9 @@ from desktop.core.engine_types import Answer
 from desktop.core.errors import AudioError, EngineError, HearthError
 from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
+from desktop.services.answer_stream import ChatEngine
 from desktop.services.llm_engine import AnswerStream, LlmEngine
+from desktop.services.remote_engine import RemoteEngine
 from desktop.services.transcriber import Transcriber, Transcript
 
 __all__ = ["register"]
@@ -44,14 +46,24 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, help="sampling temperature (0: deterministic)")
     parser.add_argument("--max-tokens", type=int, help="longest answer in tokens")
     parser.add_argument("--seed", type=int, help="random seed for sampling")
+    parser.add_argument("--remote", metavar="URL",
+                        help="ask an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--remote-model", metavar="NAME", help="model on the --remote server (default: its first)")
+    parser.add_argument("--api-key", help="API key for the --remote server (or HEARTH_REMOTE_API_KEY)")
 
 
 def run_ask(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
-    model = ctx.chat_model(args.model)
-    model_info = read_gguf_info(model)  # a bad model file fails here, before anything else
-    mmproj = ctx.mmproj(model, args.mmproj) if args.image else None
-    images = _load_images(args.image, mmproj, model_info)
+    remote = ctx.remote_config(args)
+    if remote is not None:
+        images = tuple(load_image(p) for p in args.image)
+        model_name, mmproj = remote.model or remote.base_url, None
+    else:
+        model = ctx.chat_model(args.model)
+        model_info = read_gguf_info(model)  # a bad model file fails here, before anything else
+        mmproj = ctx.mmproj(model, args.mmproj) if args.image else None
+        images = _load_images(args.image, mmproj, model_info)
+        model_name = model.name
     samples = read_wav(args.audio) if args.audio else None
     question = args.question.strip()
     if not question and samples is None:
@@ -73,7 +85,7 @@ def run_ask(args: argparse.Namespace) -> int:
     note = ctx.projector_note(mmproj)
     if note and not args.json:
         print(note, file=sys.stderr)
-    engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    engine = RemoteEngine(remote) if remote is not None else LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
     try:
         info = engine.wait_ready()
         stream = engine.ask(
@@ -85,7 +97,7 @@ def run_ask(args: argparse.Namespace) -> int:
         )
         if args.json:
             answer = stream.result()
-            print(json.dumps(_as_json(answer, info.backend, model, question, transcript, note)))
+            print(json.dumps(_as_json(answer, info.backend, model_name, question, transcript, note)))
         else:
             _print_stream(stream)
     finally:
@@ -95,10 +107,16 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def run_chat(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
-    model = ctx.chat_model(args.model)
-    model_info = read_gguf_info(model)
-    mmproj = ctx.mmproj(model, args.mmproj)
-    engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    remote = ctx.remote_config(args)
+    engine: ChatEngine
+    if remote is not None:
+        model_info, mmproj = None, None
+        engine = RemoteEngine(remote)
+    else:
+        model = ctx.chat_model(args.model)
+        model_info = read_gguf_info(model)
+        mmproj = ctx.mmproj(model, args.mmproj)
+        engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
     history: list[Message] = []
     pending: list[Attachment] = []
     system = ctx.settings.system_prompt if args.system is None else args.system
@@ -150,9 +168,11 @@ def run_chat(args: argparse.Namespace) -> int:
         engine.close()
 
 
-def _load_images(paths: list[str], mmproj: Path | None, model_info: GgufInfo) -> tuple[Attachment, ...]:
+def _load_images(paths: list[str], mmproj: Path | None, model_info: GgufInfo | None) -> tuple[Attachment, ...]:
     if not paths:
         return ()
+    if model_info is None:  # a remote engine: it checks what it can read
+        return tuple(load_image(p) for p in paths)
     if mmproj is None:
         raise EngineError(
             "This model has no vision projector (mmproj): images need a vision model "
@@ -173,7 +193,7 @@ def _print_stream(stream: AnswerStream) -> Answer:
 
 
 def _as_json(
-    answer: Answer, backend: str, model: Path, question: str, transcript: Transcript | None,
+    answer: Answer, backend: str, model: str, question: str, transcript: Transcript | None,
     note: str | None,
 ) -> dict[str, Any]:
     stats = asdict(answer.stats)
@@ -182,7 +202,7 @@ def _as_json(
     result: dict[str, Any] = {
         "answer": answer.text,
         "question": question,
-        "model": model.name,
+        "model": model,
         "backend": backend,
         "stats": stats,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
 from desktop.services.model_store import ModelStore
+from desktop.services.remote_engine import RemoteConfig
 from desktop.services.starter_models import TEST_PROJECTOR, TEST_PROJECTOR_NOTE
 
 __all__ = ["CliContext"]
@@ -41,6 +44,16 @@ class CliContext:
         else the one paired with `model` (see `ModelStore.projector_for`)."""
         configured = self.settings.mmproj_path if model == self.chat_model(None) else None
         return self.store.projector_for(model, override or configured)
+
+    def remote_config(self, args: argparse.Namespace) -> RemoteConfig | None:
+        """`--remote`, else the configured remote engine unless `--model` asks for a local
+        one; None: the local llama.cpp engine."""
+        url = args.remote or (None if args.model else self.settings.remote_url)
+        if not url:
+            return None
+        key = args.api_key or os.environ.get("HEARTH_REMOTE_API_KEY") or self.settings.remote_api_key
+        model = args.remote_model or (self.settings.remote_model if not args.remote else None)
+        return RemoteConfig(base_url=url, model=model, api_key=key)
 
     def catalog(self) -> Catalog:
         return read_catalog(self.paths.catalog_file)

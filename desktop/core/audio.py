@@ -6,6 +6,7 @@ Pure numpy and the standard library's `wave`, so the same code serves `hearth as
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from desktop.core.errors import AudioError
 
-__all__ = ["WHISPER_RATE", "duration_s", "read_wav", "resample", "rms_level", "to_mono"]
+__all__ = ["WHISPER_RATE", "duration_s", "read_wav", "read_wav_bytes", "resample", "rms_level", "to_mono"]
 
 WHISPER_RATE = 16_000
 _MIN_SAMPLES = WHISPER_RATE // 10  # 0.1 s: shorter than any spoken word
@@ -26,26 +27,31 @@ def read_wav(path: str | Path) -> np.ndarray:
         raise AudioError(f"Audio file not found: {file}")
     if file.is_dir():
         raise AudioError(f"{file.name} is a folder, not a WAV file.")
-    if file.stat().st_size == 0:
-        raise AudioError(f"{file.name} is empty (0 bytes), not a WAV file.")
+    return read_wav_bytes(file.read_bytes(), name=file.name)
+
+
+def read_wav_bytes(data: bytes, *, name: str = "audio") -> np.ndarray:
+    """Like `read_wav`, for a WAV file's bytes (an upload, say); `name` is for messages."""
+    if not data:
+        raise AudioError(f"{name} is empty (0 bytes), not a WAV file.")
     try:
-        with wave.open(str(file), "rb") as wav:
+        with wave.open(io.BytesIO(data), "rb") as wav:
             channels = wav.getnchannels()
             width = wav.getsampwidth()
             rate = wav.getframerate()
             frames = wav.readframes(wav.getnframes())
     except (wave.Error, EOFError) as error:
-        raise AudioError(f"{file.name} is not a PCM WAV file Hearth can read ({error}).") from error
+        raise AudioError(f"{name} is not a PCM WAV file Hearth can read ({error}).") from error
     if rate <= 0 or channels <= 0:
-        raise AudioError(f"{file.name} has an invalid header ({channels} channels at {rate} Hz).")
-    samples = _pcm_to_float(frames, width, file.name)
+        raise AudioError(f"{name} has an invalid header ({channels} channels at {rate} Hz).")
+    samples = _pcm_to_float(frames, width, name)
     usable = len(samples) - len(samples) % channels
     samples = to_mono(samples[:usable].reshape(-1, channels))
     if len(samples) == 0:
-        raise AudioError(f"{file.name} holds no audio (0 samples).")
+        raise AudioError(f"{name} holds no audio (0 samples).")
     mono = resample(samples, rate, WHISPER_RATE)
     if len(mono) < _MIN_SAMPLES:
-        raise AudioError(f"{file.name} is too short to hold speech ({duration_s(mono):.2f} s).")
+        raise AudioError(f"{name} is too short to hold speech ({duration_s(mono):.2f} s).")
     return mono
 
 

@@ -34,6 +34,7 @@ class GenerationOptions:
     repeat_penalty: float = 1.0
     max_tokens: int | None = None  # None: until the model stops or the context is full
     seed: int | None = None
+    stop: tuple[str, ...] = ()  # more strings that end the answer (never shown)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ window shows it inline. Anything else is a bug and is logged with its traceback.
 
 from __future__ import annotations
 
-__all__ = ["AudioError", "EngineError", "HearthError", "ImageError", "ModelFileError"]
+__all__ = ["AudioError", "ContextTooLongError", "EngineError", "HearthError", "ImageError", "ModelFileError"]
 
 
 class HearthError(Exception):
@@ -28,3 +28,7 @@ class ModelFileError(HearthError):
 
 class EngineError(HearthError):
     """The engine cannot do what was asked (no vision model, prompt too long, ...)."""
+
+
+class ContextTooLongError(EngineError):
+    """The newest message alone does not fit the model's context."""

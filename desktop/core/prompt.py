@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop.core.conversation import Message
-from desktop.core.errors import EngineError
+from desktop.core.errors import ContextTooLongError
 
 __all__ = ["ChatMessage", "to_chat_messages", "trim_history"]
 
@@ -46,7 +46,7 @@ def trim_history(
     answer's room already taken off by the caller).
 
     The last message (the question being asked) is always kept; if it alone does not
-    fit, the request cannot be answered and an `EngineError` says so. Older turns are
+    fit, the request cannot be answered and a `ContextTooLongError` says so. Older turns are
     dropped whole, oldest first, and a leading assistant turn is dropped too, so the
     kept history starts with the person speaking.
     """
@@ -55,7 +55,7 @@ def trim_history(
     newest = history[-1]
     used = measure(newest)
     if used > budget:
-        raise EngineError(
+        raise ContextTooLongError(
             f"The message is too long for the model's context ({used} tokens needed, "
             f"{budget} available): shorten it, attach fewer images or raise the context length."
         )

@@ -36,6 +36,11 @@ class Settings:
     microphone: str | None = None  # None: the system's default input
     ptt_shortcut: str = "Ctrl+Space"  # hold to talk
     send_after_speaking: bool = False
+    api_enabled: bool = False  # the window serves the OpenAI-compatible API on loopback
+    api_port: int = 8765
+    remote_url: str | None = None  # an OpenAI-compatible server instead of local llama.cpp
+    remote_model: str | None = None  # None: the first model the server lists
+    remote_api_key: str | None = None
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -100,7 +100,11 @@ class MainWindow(QMainWindow):
         self.model_label.setAccessibleName("Model and backend")
         self.state_label = QLabel("", self)
         self.state_label.setAccessibleName("State")
+        self.api_label = QLabel("", self)
+        self.api_label.setAccessibleName("API address")
+        self.api_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.api_label)
         self.statusBar().addPermanentWidget(self.state_label)
 
         self.new_button.clicked.connect(self.newConversationRequested.emit)
@@ -175,12 +179,18 @@ class MainWindow(QMainWindow):
 
     def show_engine(self, info: EngineInfo) -> None:
         vision = " + vision" if info.vision else ""
-        self.model_label.setText(f"{info.model_name}{vision} · {info.backend} · {info.n_ctx} ctx")
+        context = f" · {info.n_ctx} ctx" if info.n_ctx else ""
+        self.model_label.setText(f"{info.model_name}{vision} · {info.backend}{context}")
         self.setWindowTitle(f"Hearth — {info.model_name}")
         self.composer.vision = info.vision
         if info.image_max_side:
             self.composer.max_image_side = info.image_max_side
         self.set_state("Ready")
+
+    def show_api_address(self, address: str) -> None:
+        """Where the OpenAI-compatible API listens ('' when it is off)."""
+        self.api_label.setText(f"API: {address}" if address else "")
+        self.api_label.setToolTip(f'OpenAI(base_url="{address}", api_key="none")' if address else "")
 
     def show_engine_failure(self, message: str) -> None:
         self.model_label.setText("No model loaded")

@@ -70,6 +70,22 @@ class SettingsDialog(QDialog):
         self.send_after_speaking.setChecked(settings.send_after_speaking)
         form.addRow("Voice", self.send_after_speaking)
 
+        self.remote_url = self._line(form, "Remote engine URL", settings.remote_url,
+                                     "empty: this computer's llama.cpp; e.g. http://192.168.1.20:8080/v1")
+        self.remote_model = self._line(form, "Remote model", settings.remote_model, "empty: the server's first model")
+        self.remote_api_key = self._line(form, "Remote API key", settings.remote_api_key, "if the server wants one")
+        self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self.api_enabled = QCheckBox("Serve an OpenAI-compatible API on this computer (127.0.0.1)", self)
+        self.api_enabled.setChecked(settings.api_enabled)
+        self.api_port = self._spin(QSpinBox(self), 0, 65_535, settings.api_port, "API port")
+        api_row = QHBoxLayout()
+        api_row.setContentsMargins(0, 0, 0, 0)
+        api_row.addWidget(self.api_enabled, 1)
+        api_row.addWidget(self.api_port)
+        api_holder = QWidget(self)
+        api_holder.setLayout(api_row)
+        form.addRow("Developer API", api_holder)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -90,6 +106,11 @@ class SettingsDialog(QDialog):
             microphone=None if microphone == _DEFAULT_MIC else microphone,
             ptt_shortcut=shortcut or "Ctrl+Space",
             send_after_speaking=self.send_after_speaking.isChecked(),
+            remote_url=self.remote_url.text().strip() or None,
+            remote_model=self.remote_model.text().strip() or None,
+            remote_api_key=self.remote_api_key.text().strip() or None,
+            api_enabled=self.api_enabled.isChecked(),
+            api_port=self.api_port.value(),
         )
 
     def _path_row(self, form: QFormLayout, label: str, value: str | None, file_filter: str | None) -> QLineEdit:
@@ -115,6 +136,13 @@ class SettingsDialog(QDialog):
         holder.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
         form.addRow(label, holder)
+        return edit
+
+    def _line(self, form: QFormLayout, label: str, value: str | None, hint: str) -> QLineEdit:
+        edit = QLineEdit(value or "", self)
+        edit.setAccessibleName(label)
+        edit.setPlaceholderText(hint)
+        form.addRow(label, edit)
         return edit
 
     @staticmethod

@@ -34,8 +34,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import Answer, GenerationOptions
 from desktop.core.errors import HearthError
+from desktop.services.answer_stream import AnswerStream, ChatEngine
 from desktop.services.conversation_store import ConversationStore
-from desktop.services.llm_engine import AnswerStream, LlmEngine
 
 __all__ = ["ChatSession"]
 
@@ -56,7 +56,7 @@ class ChatSession(QObject):
 
     def __init__(
         self,
-        engine: LlmEngine,
+        engine: ChatEngine,
         database: Path,
         *,
         system_prompt: str | None = None,
@@ -104,7 +104,7 @@ class ChatSession(QObject):
         """Replace the user message at `position` with `text` and answer from there."""
         self._tasks.put(lambda: self._redo((position, text)))
 
-    def set_engine(self, engine: LlmEngine) -> None:
+    def set_engine(self, engine: ChatEngine) -> None:
         """Switch to another engine (new model settings); the old one is closed here,
         off the GUI thread, after any answer in flight."""
 

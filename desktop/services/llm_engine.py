@@ -14,8 +14,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import llama_cpp
 from llama_cpp import Llama
@@ -29,8 +29,10 @@ from desktop.core.engine_types import (
     FinishReason,
     GenerationOptions,
 )
-from desktop.core.errors import EngineError, HearthError
+from desktop.core.errors import ContextTooLongError, EngineError, HearthError
 from desktop.core.prompt import to_chat_messages, trim_history
+from desktop.services.answer_stream import AnswerJob as _Job
+from desktop.services.answer_stream import AnswerStream
 from desktop.services.llama_loader import LoadedModel, load_model
 
 __all__ = ["AnswerStream", "LlmEngine"]
@@ -49,49 +51,6 @@ class _Prefill:
     image_tokens: int = 0
     encode_s: float = 0.0
     cancelled: bool = False
-
-
-@dataclass
-class _Job:
-    history: Sequence[Message]
-    system_prompt: str | None
-    options: GenerationOptions
-    events: queue.Queue[tuple[str, object]] = field(default_factory=queue.Queue)
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
-class AnswerStream:
-    """Iterate for text deltas; then `answer` holds the whole `Answer`.
-
-    Iterating re-raises, in the caller's thread, any `HearthError` the engine hit.
-    """
-
-    def __init__(self, job: _Job) -> None:
-        self._job = job
-        self._answer: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        while self._answer is None:
-            kind, payload = self._job.events.get()
-            if kind == "delta":
-                yield str(payload)
-            elif kind == "done":
-                assert isinstance(payload, Answer)
-                self._answer = payload
-            else:
-                assert isinstance(payload, BaseException)
-                raise payload
-
-    def cancel(self) -> None:
-        """Stop generating after the token being computed now."""
-        self._job.cancel.set()
-
-    def result(self) -> Answer:
-        """Consume the rest of the stream and return the answer."""
-        for _ in self:
-            pass
-        assert self._answer is not None
-        return self._answer
 
 
 class LlmEngine:
@@ -228,7 +187,7 @@ class LlmEngine:
         image_count, image_tokens, encode_s = prefill.image_count, prefill.image_tokens, prefill.encode_s
         room = llama.n_ctx() - len(tokens)
         limit = min(job.options.max_tokens or room, room)
-        text, counts, finish = self._sample(llama, tokens, job, limit, rendered.stops)
+        text, counts, finish = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop)
         first_at, last_at, completion = counts
         now = time.perf_counter()
         first_at = first_at or now
@@ -269,7 +228,8 @@ class LlmEngine:
                                 result.image_count, result.image_tokens, result.image_encode_s)
             tokens = llama.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
             if len(tokens) >= llama.n_ctx():
-                raise EngineError(f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}.")
+                raise ContextTooLongError(
+                    f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}.")
             reused = min(_common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens), len(tokens) - 1)
             llama.n_tokens = reused
             try:
