@@ -224,8 +224,9 @@ class LlmEngine:
                     return _Prefill([], 0, llama.n_tokens, cancelled=True)
                 if result.image_count:
                     self._image_token_estimate = max(1, result.image_tokens // result.image_count)
-                return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), 0, result.prompt_tokens,
-                                result.image_count, result.image_tokens, result.image_encode_s)
+                return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), result.reused,
+                                result.prompt_tokens - result.reused, result.image_count, result.image_tokens,
+                                result.image_encode_s)
             tokens = llama.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
             if len(tokens) >= llama.n_ctx():
                 raise ContextTooLongError(

@@ -3,12 +3,15 @@
 The handler loads the projector (libmtmd context) and decodes images; this subclass
 adds what Hearth needs and the handler's all-in-one `__call__` cannot give: the
 prefill on its own, with the image-encode time and token counts measured, so the
-engine can run its own token loop (cancellable per token, exact statistics).
+engine can run its own token loop (cancellable per token, exact statistics); and
+the KV prefix kept across turns, images included, which the stock handler clears on
+every call (so every follow-up about an image re-encoded it).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -16,7 +19,7 @@ import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import MTMDChatHandler
 
-from desktop.core.errors import EngineError, ModelFileError
+from desktop.core.errors import ContextTooLongError, EngineError, ModelFileError
 from desktop.core.prompt import ChatMessage
 
 __all__ = ["HearthMtmdHandler", "PrefillResult"]
@@ -27,6 +30,7 @@ _IMAGE_POSITION = -1  # written into input_ids at image positions: never matches
 @dataclass(frozen=True)
 class PrefillResult:
     prompt_tokens: int  # KV positions filled, text and image
+    reused: int  # of those, kept from the previous turn
     image_count: int
     image_tokens: int
     image_encode_s: float
@@ -37,6 +41,7 @@ class HearthMtmdHandler(MTMDChatHandler):
 
     def __init__(self, clip_model_path: str, *, use_gpu: bool) -> None:
         super().__init__(clip_model_path, verbose=False, use_gpu=use_gpu)
+        self._kv_images: dict[int, str] = {}  # KV start position -> digest of the image there
 
     @property
     def media_marker(self) -> str:
@@ -54,12 +59,13 @@ class HearthMtmdHandler(MTMDChatHandler):
     def prefill(self, llama: Llama, messages: list[ChatMessage], prompt_text: str, *,
                 add_special: bool) -> PrefillResult:
         """Evaluate `prompt_text` (with media markers) and the messages' images into
-        `llama`'s KV cache from position 0."""
+        `llama`'s KV cache, keeping what the previous turn left there that still fits."""
         self.attach(llama)
         mtmd = self._mtmd_cpp
         bitmaps = []
+        urls = self.get_image_urls(messages)
         try:
-            for url in self.get_image_urls(messages):
+            for url in urls:
                 bitmaps.append(self._create_bitmap_from_bytes(self.load_image(url)))
             text = mtmd.mtmd_input_text()
             encoded = prompt_text.encode("utf-8")
@@ -78,51 +84,107 @@ class HearthMtmdHandler(MTMDChatHandler):
                         f"The prompt and its {len(bitmaps)} image(s) could not be tokenized "
                         f"(libmtmd error {status})."
                     )
-                return self._eval_chunks(llama, chunks, len(bitmaps))
+                return self._eval_chunks(llama, chunks, [hashlib.sha256(url.encode()).hexdigest() for url in urls])
             finally:
                 mtmd.mtmd_input_chunks_free(chunks)
         finally:
             for bitmap in bitmaps:
                 mtmd.mtmd_bitmap_free(bitmap)
 
-    def _eval_chunks(self, llama: Llama, chunks: object, image_count: int) -> PrefillResult:
+    def _eval_chunks(self, llama: Llama, chunks: object, image_ids: list[str]) -> PrefillResult:
+        """Evaluate the chunks, keeping the longest prefix already in the KV cache: the
+        same text tokens, and the same images (by content) at the same positions. So a
+        follow-up about an image already seen neither re-encodes nor re-decodes it."""
         mtmd = self._mtmd_cpp
-        n_chunks = mtmd.mtmd_input_chunks_size(chunks)
         total = mtmd.mtmd_helper_get_n_tokens(chunks)
         if total > llama.n_ctx():
-            raise EngineError(
+            raise ContextTooLongError(
                 f"The prompt needs {total} tokens but the context holds {llama.n_ctx()}: "
                 "attach fewer images, shorten the conversation or raise the context length."
             )
-        llama.reset()
-        llama._ctx.kv_cache_clear()
-        image_tokens = 0
+        plan = self._plan(chunks, image_ids)
+        first, offset, reused = self._reusable(llama, plan)
+        if not llama._ctx.kv_cache_seq_rm(-1, reused, -1):  # a model whose cache cannot be cut
+            first, offset, reused = 0, 0, 0
+            llama._ctx.kv_cache_clear()
+        llama.n_tokens = reused
+        self._kv_images = {start: image for start, image in self._kv_images.items() if start < reused}
         encode_s = 0.0
-        for index in range(n_chunks):
-            chunk = mtmd.mtmd_input_chunks_get(chunks, index)
-            kind = mtmd.mtmd_input_chunk_get_type(chunk)
-            if kind == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
-                count = ctypes.c_size_t()
-                pointer = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(count))
-                llama.eval([pointer[i] for i in range(count.value)])
+        for index in range(first, len(plan)):
+            step = plan[index]
+            if step.tokens is not None:
+                llama.eval(step.tokens[offset if index == first else 0:])
                 continue
-            n_tokens = mtmd.mtmd_input_chunk_get_n_tokens(chunk)
             started = time.perf_counter()
-            if mtmd.mtmd_encode_chunk(self.mtmd_ctx, chunk) != 0:
+            if mtmd.mtmd_encode_chunk(self.mtmd_ctx, step.chunk) != 0:
                 raise EngineError("libmtmd failed to encode an image.")
             encode_s += time.perf_counter() - started
+            start = llama.n_tokens
             new_n_past = llama_cpp.llama_pos(0)
             status = mtmd.mtmd_helper_decode_image_chunk(
-                self.mtmd_ctx, llama._ctx.ctx, chunk, mtmd.mtmd_get_output_embd(self.mtmd_ctx),
-                llama_cpp.llama_pos(llama.n_tokens), llama_cpp.llama_seq_id(0), llama.n_batch,
+                self.mtmd_ctx, llama._ctx.ctx, step.chunk, mtmd.mtmd_get_output_embd(self.mtmd_ctx),
+                llama_cpp.llama_pos(start), llama_cpp.llama_seq_id(0), llama.n_batch,
                 ctypes.byref(new_n_past), mtmd.mtmd_helper_post_decode_callback(), None,
             )
             if status != 0:
                 raise EngineError(f"llama.cpp failed to take in an image (error {status}).")
-            llama.input_ids[llama.n_tokens : new_n_past.value] = _IMAGE_POSITION
+            llama.input_ids[start : new_n_past.value] = _IMAGE_POSITION
             llama.n_tokens = new_n_past.value
-            image_tokens += n_tokens
+            self._kv_images[start] = step.image_id
         return PrefillResult(
-            prompt_tokens=llama.n_tokens, image_count=image_count,
-            image_tokens=image_tokens, image_encode_s=encode_s,
+            prompt_tokens=llama.n_tokens, reused=reused, image_count=len(image_ids),
+            image_tokens=sum(step.n_tokens for step in plan if step.tokens is None), image_encode_s=encode_s,
         )
+
+    def _plan(self, chunks: object, image_ids: list[str]) -> list[_Step]:
+        mtmd = self._mtmd_cpp
+        plan: list[_Step] = []
+        images = iter(image_ids)
+        for index in range(mtmd.mtmd_input_chunks_size(chunks)):
+            chunk = mtmd.mtmd_input_chunks_get(chunks, index)
+            if mtmd.mtmd_input_chunk_get_type(chunk) == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
+                count = ctypes.c_size_t()
+                pointer = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(count))
+                tokens = [pointer[i] for i in range(count.value)]
+                plan.append(_Step(chunk, tokens, None, len(tokens), len(tokens)))
+            else:
+                plan.append(_Step(chunk, None, next(images), mtmd.mtmd_input_chunk_get_n_tokens(chunk),
+                                  mtmd.mtmd_input_chunk_get_n_pos(chunk)))
+        return plan
+
+    def _reusable(self, llama: Llama, plan: list[_Step]) -> tuple[int, int, int]:
+        """(first step to evaluate, tokens of it already cached, KV positions kept)."""
+        cached = llama.input_ids[: llama.n_tokens]
+        position = 0
+        for index, step in enumerate(plan):
+            window = cached[position : position + step.n_pos]
+            if step.tokens is not None:
+                same = _common_prefix(window.tolist(), step.tokens)
+                if same < step.n_pos:
+                    return index, same, position + same
+            elif (self._kv_images.get(position) != step.image_id or len(window) < step.n_pos
+                  or (window != _IMAGE_POSITION).any()):
+                return index, 0, position
+            position += step.n_pos
+        last = plan[-1]  # all of it is cached: evaluate the last token again for fresh logits
+        if last.tokens is not None and last.n_pos:
+            return len(plan) - 1, last.n_pos - 1, position - 1
+        return len(plan) - 1, 0, position - last.n_pos
+
+
+@dataclass(frozen=True)
+class _Step:
+    chunk: object
+    tokens: list[int] | None  # text chunks
+    image_id: str | None  # image chunks: a digest of the image
+    n_tokens: int
+    n_pos: int  # KV positions it takes (differs from n_tokens for M-RoPE models)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    same = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        same += 1
+    return same

@@ -64,12 +64,12 @@ def answers(database: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_app(env: dict, tmp_path: Path):
-    """Start `hearth`, yield its window id once mapped and focused; on exit check that
-    it quit by itself (or kill it) and that it printed no traceback."""
+def running_app(env: dict, tmp_path: Path, *, prefix: tuple[str, ...] = ()):
+    """Start `hearth` (after `prefix`, e.g. strace), yield its window id once mapped and
+    focused; on exit check that it quit by itself (or kill it) and printed no traceback."""
     log = tmp_path / "hearth.log"
     with log.open("w") as sink:
-        app = subprocess.Popen([str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
+        app = subprocess.Popen([*prefix, str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
                                stderr=subprocess.STDOUT)
 
         def visible_window() -> str | None:
@@ -161,3 +161,41 @@ def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_pat
     shot = Image.open(SCREENSHOT)
     colours = shot.convert("RGB").getcolors(maxcolors=1_000_000) or []
     assert shot.size[0] > 800 and len(colours) > 50  # a real, drawn window
+
+
+def test_a_full_turn_opens_no_network_socket(xserver, cli_home, tmp_path, speak, virtual_microphone):
+    """Load, a pasted image, a spoken question, the answer and the history write, with
+    every socket the process (and its threads and children) creates recorded by strace:
+    none may be an internet socket. No telemetry, no update check, nothing fetched."""
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed (the CI script installs it)")
+    sentence = "What is the capital of France? Answer with one word."
+    wav = speak(sentence, name="offline.wav")
+    env = dict(xserver, HEARTH_HOME=str(cli_home), PULSE_SOURCE="hearth_mic")
+    settings = json.loads((cli_home / "config" / "settings.json").read_text())
+    (cli_home / "config" / "settings.json").write_text(
+        json.dumps(dict(settings, microphone="pulse", send_after_speaking=True, temperature=0.0)))
+    database = cli_home / "data" / "history.sqlite3"
+    trace = tmp_path / "sockets.trace"
+    strace = ("strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=socket,connect", "-o", str(trace))
+    with running_app(env, tmp_path, prefix=strace) as window:
+        wait_until_loaded(env, window)
+        picture = tmp_path / "harbour.png"
+        Image.new("RGB", (320, 200), (40, 90, 200)).save(picture)
+        subprocess.run(["xclip", "-selection", "clipboard", "-t", "image/png", "-i", str(picture)], env=env,
+                       check=True)
+        subprocess.run(["xdotool", "key", "--window", window, "ctrl+v"], env=env, check=True)
+        subprocess.run(["xdotool", "keydown", "--window", window, "ctrl+space"], env=env, check=True)
+        wait_for(microphone_open, 20, "the app to open the microphone")
+        virtual_microphone(wav)
+        subprocess.run(["xdotool", "keyup", "--window", window, "space", "ctrl"], env=env, check=True)
+        answer = wait_for(lambda: answers(database), 180, "the answer to the spoken question")[0]
+    heard = user_messages(database)[0]
+    assert word_error_rate(sentence, heard) <= 0.1, heard
+    assert answer.strip()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 1
+    calls = [line for line in trace.read_text().splitlines() if "socket(" in line or "connect(" in line]
+    assert any("AF_UNIX" in line for line in calls)  # the trace works: X and PulseAudio are unix sockets
+    network = [line for line in calls if "AF_INET" in line]
+    assert network == [], network

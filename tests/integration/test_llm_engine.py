@@ -189,3 +189,35 @@ def test_text_follow_up_reuses_the_cached_prefix(gemma):
     history += [Message.assistant(first.text), Message.user("And what can you do?")]
     second = gemma.ask(history, options=GenerationOptions(temperature=0, max_tokens=8)).result()
     assert second.stats.prefill_tokens < second.stats.prompt_tokens  # the first turn came from the cache
+
+
+def test_a_follow_up_about_the_same_image_reuses_its_encoding(qwen_vision, starter, tmp_path):
+    """The image's KV positions survive the turn: no re-encode, a prefill of only the new
+    words, and the same answer as evaluating the whole conversation from scratch."""
+    Image.new("RGB", (96, 64), (220, 40, 40)).save(tmp_path / "red.png")
+    picture = load_image(tmp_path / "red.png", max_side=224)
+    history = [Message.user("What is in this picture?", (picture,))]
+    first = qwen_vision.ask(history, options=GREEDY).result()
+    assert first.stats.image_encode_s > 0 and first.stats.prefill_tokens >= 196
+    history += [Message.assistant(first.text), Message.user("What is the capital of France? One word.")]
+    follow_up = qwen_vision.ask(history, options=GREEDY).result()
+    assert follow_up.stats.image_count == 1 and follow_up.stats.image_encode_s == 0.0
+    assert follow_up.stats.prefill_tokens < 40 < 196 < follow_up.stats.prompt_tokens
+
+    fresh = LlmEngine(EngineConfig(model_path=starter.chat, mmproj_path=starter.mmproj, n_ctx=4096))
+    try:
+        from_scratch = fresh.ask(history, options=GREEDY).result()
+    finally:
+        fresh.close()
+    assert from_scratch.stats.prefill_tokens == follow_up.stats.prompt_tokens  # nothing reused there
+    assert follow_up.text == from_scratch.text
+
+
+def test_a_different_image_at_the_same_place_is_encoded_again(qwen_vision, tmp_path):
+    pictures = []
+    for name, colour in (("a", (0, 0, 0)), ("b", (255, 255, 255))):
+        Image.new("RGB", (64, 64), colour).save(tmp_path / f"{name}.png")
+        pictures.append(load_image(tmp_path / f"{name}.png", max_side=224))
+    qwen_vision.ask([Message.user("Describe it.", (pictures[0],))], options=GREEDY).result()
+    other = qwen_vision.ask([Message.user("Describe it.", (pictures[1],))], options=GREEDY).result()
+    assert other.stats.image_encode_s > 0 and other.stats.prefill_tokens >= 196
