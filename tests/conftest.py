@@ -232,3 +232,22 @@ def llama_cpp_server(starter: StarterModels) -> Iterator[str]:
         process.terminate()
         process.wait(30)
         log.close(process.stderr)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 128 MB filesystem (tmpfs), so the disk truly fills up (or can be made
+    read-only with `remount_read_only`)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mount)], capture_output=True
+    ).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root; the CI machine runs the tests as root")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def remount_read_only(mount: Path) -> None:
+    """Read-only for everyone, root included (file modes do not stop root)."""
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)

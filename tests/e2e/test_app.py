@@ -199,3 +199,41 @@ def test_a_full_turn_opens_no_network_socket(xserver, cli_home, tmp_path, speak,
     assert any("AF_UNIX" in line for line in calls)  # the trace works: X and PulseAudio are unix sockets
     network = [line for line in calls if "AF_INET" in line]
     assert network == [], network
+
+
+def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
+    """SIGKILL while an answer streams: on restart every earlier message is there, the
+    database passes its integrity check, and the app starts normally."""
+    env = dict(xserver, HEARTH_HOME=str(cli_home))
+    database = cli_home / "data" / "history.sqlite3"
+    hearth = str(Path(sys.executable).with_name("hearth"))
+    log = (tmp_path / "killed.log").open("w")
+    app = subprocess.Popen([hearth], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        window = wait_for(lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"],
+                                                 env=env, capture_output=True, text=True).stdout.split(),
+                          60, "the Hearth window")[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+        wait_until_loaded(env, window)
+        subprocess.run(["xdotool", "type", "--delay", "10", "What is the capital of France? One word."], env=env,
+                       check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        wait_for(lambda: answers(database), 120, "the first answer")
+        subprocess.run(["xdotool", "type", "--delay", "10", "Write a long story about a lighthouse."], env=env,
+                       check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        wait_for(lambda: len(user_messages(database)) == 2, 60, "the second question to be saved")
+        time.sleep(1.5)  # the question is saved and the answer is streaming: kill mid-stream
+        app.kill()  # SIGKILL: no handler, no flush, no goodbye
+        app.wait(10)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        log.close()
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert user_messages(database) == ["What is the capital of France? One word.",
+                                       "Write a long story about a lighthouse."]
+    assert len(answers(database)) == 1 and "paris" in answers(database)[0].lower()
+    with running_app(env, tmp_path) as window:  # and it starts again, with the conversation listed
+        wait_until_loaded(env, window)

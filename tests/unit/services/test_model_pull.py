@@ -4,8 +4,6 @@ a vision model is two verified files installed together, or nothing at all."""
 from __future__ import annotations
 
 import contextlib
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
@@ -137,19 +135,6 @@ def test_cancel_during_the_second_file_leaves_nothing(hub, hub_files, tmp_path):
                    progress=progress, cancel=cancel)
     assert store.installed() == []
     assert [p for p in store.models_dir.rglob("*") if p.is_file()] == []
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 128 MB filesystem (tmpfs), so the disk truly fills up."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mount)], capture_output=True
-    ).returncode != 0:
-        pytest.skip("mounting a tmpfs needs root; the CI machine runs the tests as root")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_full_disk_is_refused_before_downloading(hub, hub_files, tmp_path, small_disk):
