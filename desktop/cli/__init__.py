@@ -22,7 +22,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.cli import ask_command, doctor_command, models_command, serve_command
+    from desktop.cli import ask_command, bench_command, doctor_command, models_command, serve_command
 
     parser = argparse.ArgumentParser(
         prog="hearth", description="Hearth: a private, offline assistant on your own computer."
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_command.register(commands)
     doctor_command.register(commands)
     serve_command.register(commands)
+    bench_command.register(commands)
     return parser
 
 

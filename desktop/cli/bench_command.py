@@ -1,0 +1,181 @@
+"""`hearth bench`: measure this machine, Hearth against raw llama.cpp in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from desktop.cli.context import CliContext
+from desktop.core.audio import read_wav
+from desktop.core.errors import HearthError
+from desktop.core.images import normalise_image
+from desktop.services.benchmark import measure_engine, measure_images, measure_speech
+from desktop.services.hardware import detect_hardware
+
+__all__ = ["register"]
+
+_SENTENCE = ("Please remind me to water the tomatoes tomorrow morning, and then tell me "
+             "what the weather will be like in London this weekend.")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser("bench", help="measure speed on this machine against raw llama.cpp")
+    bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    bench.add_argument("--quick", action="store_true", help="one repetition, fewer tokens (a smoke run)")
+    bench.add_argument("--audio", metavar="WAV", help="speech to time Whisper on (default: espeak-ng)")
+    bench.set_defaults(run=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from desktop.app.gui_bench import measure_cold_start, measure_stalls
+    from desktop.services.llm_engine import LlmEngine
+
+    ctx = CliContext.create()
+    model = ctx.chat_model(None)
+    mmproj = ctx.mmproj(model, None)
+    whisper = _optional(ctx.whisper_model)
+    say = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    figures: dict[str, Any] = {"model": model.name, "machine": _machine(), "command": "hearth bench"}
+
+    say("peak memory of a turn with an image…")
+    figures["memory"] = _peak_rss(model, mmproj)
+    say("engine against raw llama.cpp (interleaved)…")
+    engine = measure_engine(model, repetitions=1 if args.quick else 3, decode_tokens=24 if args.quick else 64,
+                            gpu=ctx.settings.gpu_offload)
+    figures["prefill_tps"] = _ratio(engine.hearth_prefill_tps, engine.raw_prefill_tps, 0.97)
+    figures["decode_tps"] = _ratio(engine.hearth_decode_tps, engine.raw_decode_tps, 0.97)
+    figures["prompt_tokens"], figures["decode_tokens"] = engine.prompt_tokens, engine.decode_tokens
+    if mmproj is not None:
+        say("image question and follow-up…")
+        image = _test_image()
+        images = measure_images(model, mmproj, image, gpu=ctx.settings.gpu_offload)
+        figures["image"] = {
+            "first_ttft_s": images.first_ttft_s, "follow_up_ttft_s": images.follow_up_ttft_s,
+            "follow_up_share": images.follow_up_ttft_s / images.first_ttft_s, "target_share": 0.10,
+            "image_tokens": images.image_tokens, "encode_s": images.encode_s,
+        }
+    speech = _speech(args.audio)
+    if whisper is not None and speech is not None:
+        say("Whisper…")
+        heard = measure_speech(whisper, speech)
+        figures["speech"] = {"whisper": whisper.name, "audio_s": heard.audio_s,
+                             "real_time_factor": heard.transcribe_s / heard.audio_s,
+                             "release_to_text_s": heard.release_to_text_s, "target_release_to_text_s": 0.3}
+    say("GUI thread while answering and transcribing…")
+    with tempfile.TemporaryDirectory() as scratch:
+        gui_engine = LlmEngine(ctx.engine_config(model, None, None))
+        try:
+            streaming, transcribing = measure_stalls(gui_engine, whisper, speech, Path(scratch) / "bench.sqlite3")
+        finally:
+            gui_engine.close()
+    figures["gui_stall_ms"] = {"while_streaming": vars(streaming), "target_p99_ms": 16.0,
+                               "while_transcribing": vars(transcribing) if transcribing else None}
+    say("cold start…")
+    figures["cold_start_s"] = {"seconds": measure_cold_start(runs=1 if args.quick else 3), "target_s": 1.5}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        _print_table(figures)
+    return 0
+
+
+def _ratio(hearth: float, raw: float, target: float) -> dict[str, float]:
+    return {"hearth": hearth, "raw": raw, "ratio": hearth / raw if raw else 0.0, "target_ratio": target}
+
+
+def _machine() -> dict[str, Any]:
+    hardware = detect_hardware()
+    return {"description": hardware.describe(), "cpu": platform.processor() or platform.machine(),
+            "cores": __import__("os").cpu_count(), "backend": hardware.backend, "python": platform.python_version()}
+
+
+def _optional(find: Any) -> Path | None:
+    try:
+        return find()
+    except HearthError:
+        return None
+
+
+def _test_image() -> Any:
+    rng = np.random.default_rng(7)
+    picture = Image.fromarray(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
+    from io import BytesIO
+
+    buffer = BytesIO()
+    picture.save(buffer, format="PNG")
+    return normalise_image(buffer.getvalue(), name="bench.png")
+
+
+def _speech(path: str | None) -> np.ndarray | None:
+    if path:
+        return read_wav(path)
+    if shutil.which("espeak-ng") is None:
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        wav = Path(scratch) / "speech.wav"
+        subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), _SENTENCE], check=True, capture_output=True)
+        return read_wav(wav)
+
+
+def _peak_rss(model: Path, mmproj: Path | None) -> dict[str, float]:
+    """Peak RSS of `hearth ask` answering about an image, against the model files' size."""
+    with tempfile.TemporaryDirectory() as scratch:
+        picture = Path(scratch) / "bench.png"
+        Image.fromarray(np.random.default_rng(3).integers(0, 255, (480, 640, 3), dtype=np.uint8)).save(picture)
+        command = [str(Path(sys.executable).with_name("hearth")), "ask", "--max-tokens", "16", "--json",
+                   "Describe this picture."]
+        if mmproj is not None:
+            command += ["--image", str(picture)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run(command, check=True, capture_output=True, timeout=600)
+        peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+    files = model.stat().st_size + (mmproj.stat().st_size if mmproj else 0)
+    return {"peak_rss_mb": peak / 2**20, "model_files_mb": files / 2**20,
+            "over_files_mb": (peak - files) / 2**20, "target_over_files_mb": 400.0}
+
+
+def _print_table(f: dict[str, Any]) -> None:
+    rows: list[tuple[str, str, str]] = []
+
+    def ratio_row(name: str, figure: dict[str, float]) -> None:
+        rows.append((name, f"{figure['hearth']:.1f} vs raw {figure['raw']:.1f} tok/s = {figure['ratio']:.2f}×",
+                     f"≥ {figure['target_ratio']:.2f}×"))
+
+    ratio_row("prefill", f["prefill_tps"])
+    ratio_row("decode", f["decode_tps"])
+    if "image" in f:
+        image = f["image"]
+        rows.append(("image TTFT first / follow-up",
+                     f"{image['first_ttft_s']:.2f} s / {image['follow_up_ttft_s']:.2f} s = "
+                     f"{image['follow_up_share']:.0%}", "≤ 10%"))
+    if "speech" in f:
+        speech = f["speech"]
+        rows.append(("Whisper real-time factor", f"{speech['real_time_factor']:.2f} ({speech['whisper']})", ""))
+        rows.append(("release to text (modelled)", f"{speech['release_to_text_s'] * 1000:.0f} ms "
+                     f"for {speech['audio_s']:.1f} s of speech", "≤ 300 ms"))
+    stall = f["gui_stall_ms"]
+    rows.append(("GUI stall while streaming", f"p50 {stall['while_streaming']['p50_ms']:.1f} ms, "
+                 f"p99 {stall['while_streaming']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))
+    if stall["while_transcribing"]:
+        rows.append(("GUI stall while transcribing", f"p50 {stall['while_transcribing']['p50_ms']:.1f} ms, "
+                     f"p99 {stall['while_transcribing']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))
+    rows.append(("cold start to window", f"{f['cold_start_s']['seconds']:.2f} s", "≤ 1.5 s"))
+    memory = f["memory"]
+    rows.append(("peak RSS over model files", f"{memory['peak_rss_mb']:.0f} MB - {memory['model_files_mb']:.0f} MB"
+                 f" = {memory['over_files_mb']:.0f} MB", "≤ 400 MB"))
+    print(f"hearth bench: {f['model']} on {f['machine']['description']} ({f['machine']['cpu']}, "
+          f"{f['machine']['cores']} cores)")
+    width = max(len(r[0]) for r in rows)
+    for name, value, target in rows:
+        print(f"  {name:<{width}}  {value:<52} {target}")

@@ -1,0 +1,31 @@
+"""`hearth bench` runs and reports every figure (no timing is asserted: speed is the
+bench's to report, not the test suite's)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def numbers(value) -> list[float]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in numbers(v)]
+    return [float(value)] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def test_bench_reports_every_figure(run_hearth, cli_home):
+    result = run_hearth("bench", "--quick", "--json", timeout=900)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for ratio in ("prefill_tps", "decode_tps"):
+        assert figures[ratio]["hearth"] > 0 and figures[ratio]["raw"] > 0 and figures[ratio]["ratio"] > 0
+    assert figures["image"]["first_ttft_s"] > figures["image"]["follow_up_ttft_s"] > 0
+    assert figures["image"]["image_tokens"] == 196
+    assert figures["speech"]["real_time_factor"] > 0 and figures["speech"]["audio_s"] > 3
+    assert figures["speech"]["release_to_text_s"] > 0.25
+    assert figures["gui_stall_ms"]["while_streaming"]["ticks"] > 100
+    assert figures["gui_stall_ms"]["while_transcribing"]["ticks"] > 10
+    assert figures["cold_start_s"]["seconds"] > 0
+    assert figures["memory"]["peak_rss_mb"] > figures["memory"]["model_files_mb"] > 400
+    assert all(math.isfinite(n) for n in numbers(figures))
+    assert figures["machine"]["cores"] >= 1 and figures["model"].endswith(".gguf")
