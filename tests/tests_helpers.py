@@ -73,35 +73,29 @@ class HubServer:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.end_headers()
 
-            def _unavailable(self) -> bool:
-                if server.down:
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                return server.down
+            def _empty(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _refused(self, data: bytes | None) -> bool:
+                """Answer 503 when the hub is down, 404 for a missing file."""
+                if server.down or data is None:
+                    self._empty(503 if server.down else 404)
+                    return True
+                return False
 
             def do_HEAD(self) -> None:
                 key, data = self._lookup()
                 server.requests.append(("HEAD", key or self.path, self.headers.get("Range", "")))
-                if self._unavailable():
-                    return
-                if data is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self._headers(data, 200)
+                if not self._refused(data):
+                    self._headers(data, 200)
 
             def do_GET(self) -> None:
                 key, data = self._lookup()
                 ranged = self.headers.get("Range", "")
                 server.requests.append(("GET", key or self.path, ranged))
-                if self._unavailable():
-                    return
-                if data is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                if self._refused(data):
                     return
                 start = int(ranged.split("=")[1].split("-")[0]) if ranged.startswith("bytes=") else 0
                 self._headers(data, 206 if start else 200, start)

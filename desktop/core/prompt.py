@@ -13,7 +13,7 @@ from typing import Any
 from desktop.core.conversation import Message
 from desktop.core.errors import ContextTooLongError
 
-__all__ = ["ChatMessage", "to_chat_messages", "trim_history"]
+__all__ = ["ChatMessage", "common_prefix", "to_chat_messages", "trim_history"]
 
 ChatMessage = dict[str, Any]
 
@@ -70,3 +70,13 @@ def trim_history(
     while len(kept) > 1 and kept[0].role == "assistant":
         kept.pop(0)
     return kept
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two sequences share (the KV cache positions to keep)."""
+    same = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        same += 1
+    return same

@@ -1,5 +1,6 @@
-"""What every chat engine (local llama.cpp or a remote OpenAI-compatible server) hands
-back: a queued job and the `AnswerStream` its caller iterates.
+"""What every chat engine (local llama.cpp or a remote OpenAI-compatible server) shares:
+the queued job, the `AnswerStream` its caller iterates, and `QueuedEngine`, the one
+thread that owns the engine and answers the queue in order.
 
 `ChatEngine` is the protocol the chat session, the CLI and `hearth serve` use, so any
 engine can stand behind the window.
@@ -7,6 +8,7 @@ engine can stand behind the window.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,8 +17,11 @@ from typing import Protocol
 
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer, EngineInfo, GenerationOptions
+from desktop.core.errors import EngineError, HearthError
 
-__all__ = ["AnswerJob", "AnswerStream", "ChatEngine"]
+__all__ = ["AnswerJob", "AnswerStream", "ChatEngine", "QueuedEngine"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,3 +82,116 @@ class ChatEngine(Protocol):
 
     @property
     def is_alive(self) -> bool: ...
+
+
+class QueuedEngine:
+    """The engine's own thread: it starts the engine up (`_start_up`), answers queued
+    jobs one at a time (`_answer`), and on `close()` fails what is still queued and shuts
+    the engine down (`_shut_down`). Subclasses call `_start()` at the end of `__init__`."""
+
+    thread_name = "hearth-engine"
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[AnswerJob | None] = queue.Queue()
+        self._ready = threading.Event()
+        self._info: EngineInfo | None = None
+        self._error: HearthError | None = None
+        self._current: AnswerJob | None = None
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+
+    # -- ChatEngine (any thread) -----------------------------------------------------
+
+    def wait_ready(self, timeout: float | None = None) -> EngineInfo:
+        """Block until the engine is ready; raise what stopped it if it failed."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the engine is still starting")
+        if self._error is not None:
+            raise self._error
+        assert self._info is not None
+        return self._info
+
+    def ask(self, history: Sequence[Message], *, system_prompt: str | None = None,
+            options: GenerationOptions | None = None) -> AnswerStream:
+        """Queue an answer to the last message of `history`."""
+        if not history or history[-1].role != "user":
+            raise ValueError("history must end with a user message")
+        job = AnswerJob(tuple(history), system_prompt, options or GenerationOptions())
+        self._jobs.put(job)
+        return AnswerStream(job)
+
+    def cancel(self) -> None:
+        """Cancel the answer being generated now, if any."""
+        job = self._current
+        if job is not None:
+            job.cancel.set()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel work, shut the engine down and join the thread. Safe to call twice."""
+        self.cancel()
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- for subclasses (engine thread) ------------------------------------------------
+
+    def _start(self) -> None:
+        self._thread.start()
+
+    def _start_up(self) -> EngineInfo:
+        raise NotImplementedError
+
+    def _answer(self, job: AnswerJob) -> Answer:
+        raise NotImplementedError
+
+    def _shut_down(self) -> None:
+        """Free what `_start_up` made (runs on the engine thread, even after a failure)."""
+
+    def _start_up_failure(self, error: BaseException) -> HearthError:
+        return EngineError(f"The engine could not start: {error}")
+
+    # -- the thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._info = self._start_up()
+        except HearthError as error:
+            self._error = error
+        except BaseException as error:  # reported to whoever waits; never lost
+            log.debug("engine start-up failed", exc_info=True)
+            self._error = self._start_up_failure(error)
+        finally:
+            self._ready.set()
+        try:
+            while (job := self._jobs.get()) is not None:
+                self._serve(job)
+        finally:
+            self._drain()
+            self._shut_down()
+
+    def _serve(self, job: AnswerJob) -> None:
+        if self._error is not None:
+            job.events.put(("error", self._error))
+            return
+        self._current = job
+        try:
+            job.events.put(("done", self._answer(job)))
+        except HearthError as error:
+            job.events.put(("error", error))
+        except Exception as error:  # a bug: logged in full, one sentence for the person
+            log.exception("answer failed")
+            job.events.put(("error", EngineError(f"Generation failed: {error}")))
+        finally:
+            self._current = None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.events.put(("error", EngineError("The engine was shut down.")))

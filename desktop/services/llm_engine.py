@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
-import queue
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import llama_cpp
@@ -27,12 +24,11 @@ from desktop.core.engine_types import (
     EngineConfig,
     EngineInfo,
     FinishReason,
-    GenerationOptions,
 )
 from desktop.core.errors import ContextTooLongError, EngineError, HearthError
-from desktop.core.prompt import to_chat_messages, trim_history
+from desktop.core.prompt import common_prefix, to_chat_messages, trim_history
 from desktop.services.answer_stream import AnswerJob as _Job
-from desktop.services.answer_stream import AnswerStream
+from desktop.services.answer_stream import AnswerStream, QueuedEngine
 from desktop.services.llama_loader import LoadedModel, load_model
 
 __all__ = ["AnswerStream", "LlmEngine"]
@@ -53,113 +49,41 @@ class _Prefill:
     cancelled: bool = False
 
 
-class LlmEngine:
+class LlmEngine(QueuedEngine):
     """Loads `config` on its own thread at construction; `close()` frees everything."""
 
+    thread_name = "hearth-llm-engine"
+
     def __init__(self, config: EngineConfig) -> None:
+        super().__init__()
         self.config = config
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._ready = threading.Event()
-        self._load_error: BaseException | None = None
         self._model: LoadedModel | None = None
-        self._current: _Job | None = None
         self._image_token_estimate = 256
         # Called by llama.cpp between graph nodes during a prefill (only then: it costs a
         # Python call per node); True aborts llama_decode.
         self._abort_callback = llama_cpp.ggml_abort_callback(
             lambda _data: self._current is not None and self._current.cancel.is_set()
         )
-        self._thread = threading.Thread(target=self._run, name="hearth-llm-engine", daemon=True)
-        self._thread.start()
-
-    # -- public API (any thread) ---------------------------------------------------
-
-    def wait_ready(self, timeout: float | None = None) -> EngineInfo:
-        """Block until the model is loaded; raise the load error if it failed."""
-        if not self._ready.wait(timeout):
-            raise TimeoutError("the model is still loading")
-        if self._load_error is not None:
-            raise self._load_error
-        assert self._model is not None
-        return self._model.info
-
-    def ask(
-        self,
-        history: Sequence[Message],
-        *,
-        system_prompt: str | None = None,
-        options: GenerationOptions | None = None,
-    ) -> AnswerStream:
-        """Queue an answer to the last message of `history`."""
-        if not history or history[-1].role != "user":
-            raise ValueError("history must end with a user message")
-        job = _Job(tuple(history), system_prompt, options or GenerationOptions())
-        self._jobs.put(job)
-        return AnswerStream(job)
-
-    def cancel(self) -> None:
-        """Cancel the answer being generated now, if any."""
-        job = self._current
-        if job is not None:
-            job.cancel.set()
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Cancel work, free the model and join the thread. Safe to call twice."""
-        self.cancel()
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(timeout)
-
-    @property
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
+        self._start()
 
     # -- engine thread ---------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            self._model = load_model(self.config)
-            if self._model.image_tokens_estimate:
-                self._image_token_estimate = self._model.image_tokens_estimate
-        except BaseException as error:  # reported to whoever waits; never lost
-            self._load_error = error if isinstance(error, HearthError) else EngineError(
-                f"The model could not be loaded: {error}"
-            )
-            log.debug("load failed", exc_info=True)
-        finally:
-            self._ready.set()
-        try:
-            while (job := self._jobs.get()) is not None:
-                self._serve(job)
-        finally:
-            self._drain()
-            if self._model is not None:
-                self._model.close()
-                self._model = None
+    def _start_up(self) -> EngineInfo:
+        self._model = load_model(self.config)
+        if self._model.image_tokens_estimate:
+            self._image_token_estimate = self._model.image_tokens_estimate
+        return self._model.info
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
-                job.events.put(("error", EngineError("The engine was shut down.")))
+    def _start_up_failure(self, error: BaseException) -> HearthError:
+        return EngineError(f"The model could not be loaded: {error}")
 
-    def _serve(self, job: _Job) -> None:
-        if self._load_error is not None:
-            job.events.put(("error", self._load_error))
-            return
-        self._current = job
-        try:
-            job.events.put(("done", self._generate(job)))
-        except HearthError as error:
-            job.events.put(("error", error))
-        except Exception as error:
-            log.exception("generation failed")
-            job.events.put(("error", EngineError(f"Generation failed: {error}")))
-        finally:
-            self._current = None
+    def _shut_down(self) -> None:
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
+    def _answer(self, job: _Job) -> Answer:
+        return self._generate(job)
 
     def _generate(self, job: _Job) -> Answer:
         model = self._model
@@ -231,7 +155,7 @@ class LlmEngine:
             if len(tokens) >= llama.n_ctx():
                 raise ContextTooLongError(
                     f"The prompt needs {len(tokens)} tokens but the context holds {llama.n_ctx()}.")
-            reused = min(_common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens), len(tokens) - 1)
+            reused = min(common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens), len(tokens) - 1)
             llama.n_tokens = reused
             try:
                 llama.eval(tokens[reused:])
@@ -301,15 +225,6 @@ class LlmEngine:
             return text_cost + _MESSAGE_OVERHEAD + len(message.images) * self._image_token_estimate
 
         return trim_history(job.history, budget=budget, measure=measure)
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _split_stop(pending: str, stops: tuple[str, ...]) -> tuple[str, str, bool]:

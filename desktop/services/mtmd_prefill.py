@@ -20,7 +20,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_chat_format import MTMDChatHandler
 
 from desktop.core.errors import ContextTooLongError, EngineError, ModelFileError
-from desktop.core.prompt import ChatMessage
+from desktop.core.prompt import ChatMessage, common_prefix
 
 __all__ = ["HearthMtmdHandler", "PrefillResult"]
 
@@ -159,7 +159,7 @@ class HearthMtmdHandler(MTMDChatHandler):
         for index, step in enumerate(plan):
             window = cached[position : position + step.n_pos]
             if step.tokens is not None:
-                same = _common_prefix(window.tolist(), step.tokens)
+                same = common_prefix(window.tolist(), step.tokens)
                 if same < step.n_pos:
                     return index, same, position + same
             elif (self._kv_images.get(position) != step.image_id or len(window) < step.n_pos
@@ -179,12 +179,3 @@ class _Step:
     image_id: str | None  # image chunks: a digest of the image
     n_tokens: int
     n_pos: int  # KV positions it takes (differs from n_tokens for M-RoPE models)
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    same = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        same += 1
-    return same

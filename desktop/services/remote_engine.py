@@ -10,20 +10,16 @@ Images go as `image_url` data URIs. Every failure becomes one `EngineError` sent
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import openai
 
-from desktop.core.conversation import Message
-from desktop.core.engine_types import Answer, AnswerStats, EngineInfo, FinishReason, GenerationOptions
+from desktop.core.engine_types import Answer, AnswerStats, EngineInfo, FinishReason
 from desktop.core.errors import EngineError, HearthError
 from desktop.core.openai_schema import to_openai_messages
-from desktop.services.answer_stream import AnswerJob, AnswerStream
+from desktop.services.answer_stream import AnswerJob, QueuedEngine
 
 __all__ = ["RemoteConfig", "RemoteEngine"]
 
@@ -39,85 +35,31 @@ class RemoteConfig:
     connect_timeout_s: float = 5.0
 
 
-class RemoteEngine:
+class RemoteEngine(QueuedEngine):
     """Checks the server on its own thread at construction; `close()` joins it."""
 
+    thread_name = "hearth-remote-engine"
+
     def __init__(self, config: RemoteConfig) -> None:
+        super().__init__()
         self.config = config
         self._client = openai.OpenAI(
             base_url=config.base_url, api_key=config.api_key or "none", max_retries=0,
             timeout=openai.Timeout(config.timeout_s, connect=config.connect_timeout_s),
         )
-        self._jobs: queue.Queue[AnswerJob | None] = queue.Queue()
-        self._ready = threading.Event()
-        self._info: EngineInfo | None = None
-        self._error: HearthError | None = None
-        self._current: AnswerJob | None = None
-        self._thread = threading.Thread(target=self._run, name="hearth-remote-engine", daemon=True)
-        self._thread.start()
-
-    # -- ChatEngine (any thread) -----------------------------------------------------
-
-    def wait_ready(self, timeout: float | None = None) -> EngineInfo:
-        if not self._ready.wait(timeout):
-            raise TimeoutError("the remote engine has not answered yet")
-        if self._error is not None:
-            raise self._error
-        assert self._info is not None
-        return self._info
-
-    def ask(self, history: Sequence[Message], *, system_prompt: str | None = None,
-            options: GenerationOptions | None = None) -> AnswerStream:
-        if not history or history[-1].role != "user":
-            raise ValueError("history must end with a user message")
-        job = AnswerJob(tuple(history), system_prompt, options or GenerationOptions())
-        self._jobs.put(job)
-        return AnswerStream(job)
-
-    def cancel(self) -> None:
-        job = self._current
-        if job is not None:
-            job.cancel.set()
-
-    def close(self, timeout: float = 60.0) -> None:
-        self.cancel()
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(timeout)
-        self._client.close()
-
-    @property
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
+        self._start()
 
     # -- engine thread -----------------------------------------------------------------
 
-    def _run(self) -> None:
-        started = time.perf_counter()
-        try:
-            self._info = self._connect(started)
-        except HearthError as error:
-            self._error = error
-        except Exception as error:  # the reply parsed into something unexpected
-            log.debug("remote engine's model list was unusable", exc_info=True)
-            self._error = EngineError(f"The remote engine at {self.config.base_url} answered something that is "
-                                      f"not an OpenAI-compatible reply ({type(error).__name__}).")
-        finally:
-            self._ready.set()
-        while (job := self._jobs.get()) is not None:
-            if self._error is not None:
-                job.events.put(("error", self._error))
-                continue
-            self._current = job
-            try:
-                job.events.put(("done", self._answer(job)))
-            except HearthError as error:
-                job.events.put(("error", error))
-            except Exception as error:  # a bug: logged in full, one sentence for the person
-                log.exception("remote answer failed")
-                job.events.put(("error", EngineError(f"The remote engine failed: {error}")))
-            finally:
-                self._current = None
+    def _start_up(self) -> EngineInfo:
+        return self._connect(time.perf_counter())
+
+    def _start_up_failure(self, error: BaseException) -> HearthError:
+        return EngineError(f"The remote engine at {self.config.base_url} answered something that is not "
+                           f"an OpenAI-compatible reply ({type(error).__name__}).")
+
+    def _shut_down(self) -> None:
+        self._client.close()
 
     def _connect(self, started: float) -> EngineInfo:
         try:
