@@ -7,6 +7,7 @@ could not handle events (a stall a person would feel as a stutter).
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from desktop.services.chat_session import ChatSession
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.transcriber import Transcriber
 
-__all__ = ["Stalls", "measure_cold_start", "measure_stalls"]
+__all__ = ["Dictated", "Stalls", "gui_application", "measure_cold_start", "measure_dictation", "measure_stalls"]
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,20 @@ class _StallMeter:
         self._clock.restart()
 
 
-def measure_stalls(engine: LlmEngine, whisper: Path | None, speech: np.ndarray | None,
-                   database: Path) -> tuple[Stalls, Stalls | None]:
-    """(while an answer streams into the window, while Whisper transcribes `speech`).
-    With no display the window is drawn offscreen: the GUI thread does the same work."""
-    import os
-
+def gui_application() -> QApplication:
+    """The QApplication for the measurements. With no display the window is drawn
+    offscreen: the GUI thread does the same work."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform in ("darwin", "win32")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication([])
+    return QApplication([])
+
+
+def measure_stalls(engine: LlmEngine, database: Path) -> Stalls:
+    """The GUI thread while an answer streams into the window (call `gui_application()`
+    first and keep it)."""
     window = MainWindow()
     session = ChatSession(engine, database, system_prompt=None,
                           options=GenerationOptions(temperature=0.0, max_tokens=96))
@@ -86,33 +92,96 @@ def measure_stalls(engine: LlmEngine, whisper: Path | None, speech: np.ndarray |
         window.composer.edit.setPlainText("Write a short poem about the sea, with a code block of Python.")
         window.composer.send()
         done.exec()
-        streaming = meter.stop()
-        transcribing = None
-        if whisper is not None and speech is not None:
-            transcriber = Transcriber(whisper)
-            finished = QEventLoop()
-            worker = threading.Thread(target=lambda: (transcriber.transcribe(speech), QTimer.singleShot(0, app,
-                                                                                                       finished.quit)),
-                                      name="hearth-bench-whisper", daemon=True)
-            meter.start()
-            worker.start()
-            finished.exec()
-            worker.join()
-            transcribing = meter.stop()
-            transcriber.close()
-        return streaming, transcribing
+        return meter.stop()
     finally:
         session.shutdown()
         window.close()
         window.deleteLater()
 
 
+@dataclass(frozen=True)
+class Dictated:
+    release_to_text_s: float  # key up to the final transcript, through the real pipeline
+    text: str
+    stalls: Stalls  # the GUI thread while recording, partials and the final pass ran
+
+
+class _Replay:
+    """Stands in for `sounddevice.InputStream`: hands a recording to the callback in
+    1/10 s blocks at the pace a microphone would, then silence until stopped."""
+
+    def __init__(self, samples: np.ndarray, *, callback, finished_callback, **_stream_options) -> None:  # noqa: ANN001
+        self._samples, self._callback, self._finished = samples, callback, finished_callback
+        self._stop = threading.Event()
+        self.played = threading.Event()
+        self._thread = threading.Thread(target=self._play, name="hearth-bench-microphone", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def close(self) -> None:
+        self._finished()
+
+    def _play(self) -> None:
+        block = 1600
+        position = 0
+        started = time.perf_counter()
+        while not self._stop.is_set():
+            chunk = self._samples[position : position + block]
+            if len(chunk) < block:
+                self.played.set()
+                chunk = np.concatenate([chunk, np.zeros(block - len(chunk), dtype=np.float32)])
+            self._callback(chunk.reshape(-1, 1), block, None, None)
+            position += block
+            self._stop.wait(max(0.0, started + position / 16_000 - time.perf_counter()))
+
+
+def measure_dictation(whisper: Path, speech: np.ndarray) -> Dictated:
+    """Push-to-talk through the real `Dictation` (partials while held, the key-up tail,
+    the final pass), fed by a replayed recording instead of a microphone."""
+    from desktop.services.dictation import Dictation
+
+    app = gui_application()
+    streams: list[_Replay] = []
+
+    def open_stream(**options) -> _Replay:
+        streams.append(_Replay(speech.astype(np.float32), **options))
+        return streams[-1]
+
+    dictation = Dictation(lambda: Transcriber(whisper), input_stream=open_stream)
+    loop = QEventLoop()
+    results: list[tuple[float, str]] = []
+    dictation.finalTranscript.connect(lambda text: (results.append((time.perf_counter(), text)), loop.quit()))
+    dictation.failed.connect(lambda _message: loop.quit())
+    dictation.start()
+    dictation.wait_loaded()  # as Whisper is, long before a person first speaks
+    meter = _StallMeter()
+    meter.start()
+    dictation.press()
+    waited = QEventLoop()
+    QTimer.singleShot(int(1000 * len(speech) / 16_000) + 50, app, waited.quit)  # "speaking"
+    waited.exec()
+    released = time.perf_counter()
+    dictation.release()
+    loop.exec()
+    stalls = meter.stop()
+    dictation.shutdown()
+    if dictation.transcriber is not None:
+        dictation.transcriber.close()
+    if not results:
+        raise RuntimeError("dictation produced no transcript")
+    heard_at, text = results[0]
+    return Dictated(release_to_text_s=heard_at - released, text=text, stalls=stalls)
+
+
 def measure_cold_start(runs: int = 3) -> float:
     """Seconds from starting `hearth` to its window drawn (median), the model loading
     behind. Runs the real app offscreen with `HEARTH_BENCH_COLD_START=<fd>`: it writes
     "painted" to that pipe on its first paint, then quits."""
-    import os
-
     times = []
     for _ in range(runs):
         read_end, write_end = os.pipe()

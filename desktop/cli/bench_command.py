@@ -38,10 +38,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from desktop.app.gui_bench import measure_cold_start, measure_stalls
+    from desktop.app.gui_bench import gui_application, measure_cold_start, measure_dictation, measure_stalls
     from desktop.services.llm_engine import LlmEngine
 
     ctx = CliContext.create()
+    application = gui_application()  # kept for the whole run: the window and the dictation need it
     model = ctx.chat_model(None)
     mmproj = ctx.mmproj(model, None)
     whisper = _optional(ctx.whisper_model)
@@ -66,23 +67,28 @@ def run_bench(args: argparse.Namespace) -> int:
             "image_tokens": images.image_tokens, "encode_s": images.encode_s,
         }
     speech = _speech(args.audio)
+    transcribing = None
     if whisper is not None and speech is not None:
-        say("Whisper…")
+        say("Whisper, and push-to-talk through the real dictation pipeline…")
         heard = measure_speech(whisper, speech)
+        dictated = measure_dictation(whisper, speech)
+        transcribing = dictated.stalls
         figures["speech"] = {"whisper": whisper.name, "audio_s": heard.audio_s,
                              "real_time_factor": heard.transcribe_s / heard.audio_s,
-                             "release_to_text_s": heard.release_to_text_s, "target_release_to_text_s": 0.3}
-    say("GUI thread while answering and transcribing…")
+                             "release_to_text_s": dictated.release_to_text_s, "target_release_to_text_s": 0.3,
+                             "heard": dictated.text}
+    say("GUI thread while an answer streams…")
     with tempfile.TemporaryDirectory() as scratch:
         gui_engine = LlmEngine(ctx.engine_config(model, None, None))
         try:
-            streaming, transcribing = measure_stalls(gui_engine, whisper, speech, Path(scratch) / "bench.sqlite3")
+            streaming = measure_stalls(gui_engine, Path(scratch) / "bench.sqlite3")
         finally:
             gui_engine.close()
     figures["gui_stall_ms"] = {"while_streaming": vars(streaming), "target_p99_ms": 16.0,
-                               "while_transcribing": vars(transcribing) if transcribing else None}
+                               "while_dictating": vars(transcribing) if transcribing else None}
     say("cold start…")
     figures["cold_start_s"] = {"seconds": measure_cold_start(runs=1 if args.quick else 3), "target_s": 1.5}
+    application.processEvents()
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -162,14 +168,14 @@ def _print_table(f: dict[str, Any]) -> None:
     if "speech" in f:
         speech = f["speech"]
         rows.append(("Whisper real-time factor", f"{speech['real_time_factor']:.2f} ({speech['whisper']})", ""))
-        rows.append(("release to text (modelled)", f"{speech['release_to_text_s'] * 1000:.0f} ms "
-                     f"for {speech['audio_s']:.1f} s of speech", "≤ 300 ms"))
+        rows.append(("push-to-talk release to text", f"{speech['release_to_text_s'] * 1000:.0f} ms "
+                     f"after {speech['audio_s']:.1f} s of speech", "≤ 300 ms"))
     stall = f["gui_stall_ms"]
     rows.append(("GUI stall while streaming", f"p50 {stall['while_streaming']['p50_ms']:.1f} ms, "
                  f"p99 {stall['while_streaming']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))
-    if stall["while_transcribing"]:
-        rows.append(("GUI stall while transcribing", f"p50 {stall['while_transcribing']['p50_ms']:.1f} ms, "
-                     f"p99 {stall['while_transcribing']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))
+    if stall["while_dictating"]:
+        rows.append(("GUI stall while dictating", f"p50 {stall['while_dictating']['p50_ms']:.1f} ms, "
+                     f"p99 {stall['while_dictating']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))
     rows.append(("cold start to window", f"{f['cold_start_s']['seconds']:.2f} s", "≤ 1.5 s"))
     memory = f["memory"]
     rows.append(("peak RSS over model files", f"{memory['peak_rss_mb']:.0f} MB - {memory['model_files_mb']:.0f} MB"

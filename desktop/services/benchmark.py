@@ -57,7 +57,6 @@ class ImageFigures:
 class SpeechFigures:
     audio_s: float
     transcribe_s: float
-    release_to_text_s: float  # the 250 ms key-up tail + the final Whisper pass
 
 
 def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64, gpu: bool = True) -> EngineFigures:
@@ -135,7 +134,7 @@ def measure_images(model: Path, mmproj: Path, image: Attachment, *, gpu: bool = 
         engine.close()
 
 
-def measure_speech(whisper: Path, samples: np.ndarray, *, tail_s: float = 0.25) -> SpeechFigures:
+def measure_speech(whisper: Path, samples: np.ndarray) -> SpeechFigures:
     transcriber = Transcriber(whisper)
     try:
         transcriber.transcribe(samples[: 16_000])  # warm-up
@@ -144,4 +143,4 @@ def measure_speech(whisper: Path, samples: np.ndarray, *, tail_s: float = 0.25) 
         took = time.perf_counter() - started
     finally:
         transcriber.close()
-    return SpeechFigures(audio_s=len(samples) / 16_000, transcribe_s=took, release_to_text_s=tail_s + took)
+    return SpeechFigures(audio_s=len(samples) / 16_000, transcribe_s=took)

@@ -48,13 +48,17 @@ class Dictation(QObject):
     failed = Signal(str)
 
     def __init__(self, load_transcriber: Callable[[], Transcriber], *, device: str | int | None = None,
-                 cues: CuePlayer | None = None) -> None:
+                 cues: CuePlayer | None = None, input_stream: Callable[..., Any] | None = None) -> None:
         """`load_transcriber` runs on a background thread (loading Whisper takes a
-        moment): the person can start speaking at once; transcription waits for it."""
+        moment): the person can start speaking at once; transcription waits for it.
+        `input_stream` opens the microphone (sounddevice.InputStream; `hearth bench`
+        replays a recording through the same calls)."""
         super().__init__()
-        import sounddevice
+        if input_stream is None:
+            import sounddevice
 
-        self._sd = sounddevice
+            input_stream = sounddevice.InputStream
+        self._input_stream = input_stream
         self.transcriber: Transcriber | None = None
         self._load_error: HearthError | None = None
         self._loaded = threading.Event()
@@ -74,6 +78,10 @@ class Dictation(QObject):
         if not self._loader.is_alive() and not self._loaded.is_set():
             self._loader.start()
 
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until Whisper has loaded (or failed to); False on timeout."""
+        return self._loaded.wait(timeout)
+
     @property
     def recording(self) -> bool:
         return self._stream is not None
@@ -90,7 +98,7 @@ class Dictation(QObject):
         self._cancel.clear()
         self._lost.clear()
         try:
-            stream = self._sd.InputStream(
+            stream = self._input_stream(
                 samplerate=WHISPER_RATE, channels=1, dtype="float32", device=self.device,
                 callback=self._on_audio, finished_callback=self._on_finished,
             )

@@ -22,9 +22,10 @@ def test_bench_reports_every_figure(run_hearth, cli_home):
     assert figures["image"]["first_ttft_s"] > figures["image"]["follow_up_ttft_s"] > 0
     assert figures["image"]["image_tokens"] == 196
     assert figures["speech"]["real_time_factor"] > 0 and figures["speech"]["audio_s"] > 3
-    assert figures["speech"]["release_to_text_s"] > 0.25
+    assert figures["speech"]["release_to_text_s"] > 0.25  # the key-up tail alone is 250 ms
+    assert "weather" in figures["speech"]["heard"].lower()  # the replayed speech went through the pipeline
     assert figures["gui_stall_ms"]["while_streaming"]["ticks"] > 100
-    assert figures["gui_stall_ms"]["while_transcribing"]["ticks"] > 10
+    assert figures["gui_stall_ms"]["while_dictating"]["ticks"] > 100
     assert figures["cold_start_s"]["seconds"] > 0
     assert figures["memory"]["peak_rss_mb"] > figures["memory"]["model_files_mb"] > 400
     assert all(math.isfinite(n) for n in numbers(figures))
