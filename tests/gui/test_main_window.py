@@ -309,6 +309,9 @@ def test_readme_shortcuts(qtbot):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     with qtbot.waitSignal(window.settingsRequested, timeout=1_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.modelsRequested, timeout=1_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_M,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(window.search.hasFocus)
     window.show_conversations([ConversationSummary(7, "Trip", 0.0, 0.0, 2)])
