@@ -7,11 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop.app.hearth_app import HearthApp
 from desktop.app.wiring import connect_dictation, connect_window
-from desktop.core.paths import HearthPaths
+from desktop.core.paths import HearthPaths, assets_dir
 from desktop.core.settings import load_settings
 
 __all__ = ["HearthApp", "connect_dictation", "connect_window", "run_app"]
@@ -20,6 +21,8 @@ __all__ = ["HearthApp", "connect_dictation", "connect_window", "run_app"]
 def run_app(argv: Sequence[str] = ()) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("Hearth")
+    app.setDesktopFileName("io.github.hearth.Hearth")
+    app.setWindowIcon(QIcon(str(assets_dir() / "icon.png")))
     paths = HearthPaths.from_environment().ensure()
     hearth = HearthApp(paths, load_settings(paths.settings_file))
     app.aboutToQuit.connect(hearth.shutdown)

@@ -169,7 +169,7 @@ def test_a_full_turn_opens_no_network_socket(xserver, cli_home, tmp_path, speak,
     none may be an internet socket. No telemetry, no update check, nothing fetched."""
     if shutil.which("strace") is None:
         pytest.fail("strace is not installed (the CI script installs it)")
-    sentence = "What is the capital of France? Answer with one word."
+    sentence = "Please turn on the kitchen lights and play some music."  # tiny.en hears this one reliably
     wav = speak(sentence, name="offline.wav")
     env = dict(xserver, HEARTH_HOME=str(cli_home), PULSE_SOURCE="hearth_mic")
     settings = json.loads((cli_home / "config" / "settings.json").read_text())
@@ -233,6 +233,8 @@ def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
     """SIGKILL while an answer streams: on restart every earlier message is there, the
     database passes its integrity check, and the app starts normally."""
     env = dict(xserver, HEARTH_HOME=str(cli_home))
+    settings = json.loads((cli_home / "config" / "settings.json").read_text())
+    (cli_home / "config" / "settings.json").write_text(json.dumps(dict(settings, temperature=0.0)))
     database = cli_home / "data" / "history.sqlite3"
     hearth = str(Path(sys.executable).with_name("hearth"))
     log = (tmp_path / "killed.log").open("w")
