@@ -171,7 +171,14 @@ def test_a_full_turn_opens_no_network_socket(xserver, cli_home, tmp_path, speak,
         pytest.fail("strace is not installed (the CI script installs it)")
     sentence = "Please turn on the kitchen lights and play some music."  # tiny.en hears this one reliably
     wav = speak(sentence, name="offline.wav")
+    # Name the sound server's socket, as a desktop session does: libpulse then has no
+    # server list to search (one fresh-clone run saw its resolver threads look up names).
+    server = next(line.split(":", 1)[1].strip() for line in subprocess.run(
+        ["pactl", "info"], capture_output=True, text=True, check=True).stdout.splitlines()
+        if line.startswith("Server String"))
     env = dict(xserver, HEARTH_HOME=str(cli_home), PULSE_SOURCE="hearth_mic")
+    if server.startswith("/"):
+        env["PULSE_SERVER"] = f"unix:{server}"
     settings = json.loads((cli_home / "config" / "settings.json").read_text())
     (cli_home / "config" / "settings.json").write_text(
         json.dumps(dict(settings, microphone="pulse", send_after_speaking=True, temperature=0.0)))
