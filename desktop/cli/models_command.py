@@ -127,8 +127,9 @@ def run_use(args: argparse.Namespace) -> int:
 
 def run_rm(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
-    removed = {str(ctx.store.path_of(m)) for m in _installed_named(ctx, args.name)}
-    for model in _installed_named(ctx, args.name):
+    models = _installed_named(ctx, args.name)
+    removed = {str(ctx.store.path_of(m)) for m in models}
+    for model in models:
         ctx.store.remove(model.name)
         print(f"removed {model.name} ({human_size(model.size)})")
     save_settings(ctx.paths.settings_file, ctx.settings.forgetting(removed))

@@ -38,9 +38,9 @@ from desktop.core.gguf_info import read_gguf_info
 from desktop.core.units import human_size
 from desktop.services.model_store import sha256_of
 
-__all__ = ["DownloadCancelled", "DownloadError", "DownloadProgress", "FileRequest", "download_file"]
+__all__ = ["SPARE_BYTES", "DownloadCancelled", "DownloadError", "DownloadProgress", "FileRequest", "download_file"]
 
-_SPARE_BYTES = 64 * 1024 * 1024  # kept free beyond the file itself
+SPARE_BYTES = 64 * 1024 * 1024  # kept free beyond what a download needs
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -94,7 +94,7 @@ def download_file(
     resume = _resumable_bytes(part, meta.etag)
     if request.size is not None:
         free = shutil.disk_usage(staging).free
-        if free < request.size - resume + _SPARE_BYTES:
+        if free < request.size - resume + SPARE_BYTES:
             raise DownloadError(
                 f"Not enough free disk space for {request.filename}: {human_size(request.size - resume)} "
                 f"needed, {human_size(free)} free in {models_dir}."

@@ -20,6 +20,7 @@ from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.units import human_size
 from desktop.services.downloader import (
+    SPARE_BYTES,
     DownloadCancelled,
     DownloadError,
     DownloadProgress,
@@ -31,7 +32,6 @@ from desktop.services.model_store import InstalledModel, ModelStore
 
 __all__ = ["PullProgress", "pull_model"]
 
-_SPARE_BYTES = 64 * 1024 * 1024
 PullProgress = Callable[[DownloadProgress], None]
 
 
@@ -52,7 +52,7 @@ def pull_model(
     staging = store.models_dir / ".downloads" / entry.name
     staging.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(staging).free
-    if free < entry.download_size + _SPARE_BYTES:
+    if free < entry.download_size + SPARE_BYTES:
         raise DownloadError(
             f"Not enough free disk space for {entry.title}: {human_size(entry.download_size)} needed, "
             f"{human_size(free)} free in {store.models_dir}."

@@ -115,5 +115,8 @@ def test_hearth_ask_remote(run_hearth, llama_cpp_server, isolated_home):
                         "What is the capital of France? Answer with one word.")
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
+    chat = run_hearth("chat", "--remote", llama_cpp_server, "--temperature", "0", "--max-tokens", "8",
+                      stdin="What is the capital of France? Answer with one word.\n/quit\n")
+    assert chat.returncode == 0 and "Paris" in chat.stdout, chat.stderr
     down = run_hearth("ask", "--remote", "http://127.0.0.1:9/v1", "Hello")
     assert down.returncode == 2 and "Could not reach the remote engine" in down.stderr
