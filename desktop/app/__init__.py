@@ -8,12 +8,14 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop.app.first_run import needs_setup, run_setup
 from desktop.app.hearth_app import HearthApp
 from desktop.app.wiring import connect_dictation, connect_window
+from desktop.core.errors import HearthError
 from desktop.core.paths import HearthPaths, assets_dir
-from desktop.core.settings import load_settings
+from desktop.core.settings import Settings, load_settings
 
 __all__ = ["HearthApp", "connect_dictation", "connect_window", "run_app"]
 
@@ -24,13 +26,26 @@ def run_app(argv: Sequence[str] = ()) -> int:
     app.setDesktopFileName("io.github.hearth.Hearth")
     app.setWindowIcon(QIcon(str(assets_dir() / "icon.png")))
     paths = HearthPaths.from_environment().ensure()
-    hearth = HearthApp(paths, load_settings(paths.settings_file))
+    try:
+        hearth = _compose(paths, load_settings(paths.settings_file))
+    except HearthError as error:  # one sentence in a box, never a traceback
+        QMessageBox.critical(None, "Hearth", str(error))
+        return 1
     app.aboutToQuit.connect(hearth.shutdown)
     report = os.environ.get("HEARTH_BENCH_COLD_START")  # `hearth bench`: a pipe's fd for "painted"
     if report:
         hearth.window.installEventFilter(_FirstPaint(app, int(report)))
     hearth.window.show()
     return app.exec()
+
+
+def _compose(paths: HearthPaths, settings: Settings) -> HearthApp:
+    """The app, after the first-run setup where no chat model is installed yet."""
+    if needs_setup(paths, settings):
+        problem = run_setup(paths)
+        if problem is not None:
+            raise HearthError(problem)
+    return HearthApp(paths, settings)
 
 
 class _FirstPaint(QObject):

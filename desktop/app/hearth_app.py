@@ -26,6 +26,7 @@ from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
 from desktop.services.openai_api import ApiBackend, create_api
 from desktop.services.remote_engine import RemoteConfig, RemoteEngine
+from desktop.services.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["HearthApp"]
@@ -201,6 +202,8 @@ class HearthApp:
         if _remote(settings) is not None:
             return  # the remote engine says when it is ready
         mmproj = self._engine_config(settings).mmproj_path
+        starter = mmproj is not None and mmproj.name == TEST_PROJECTOR
+        self.window.tip.show_tip(STARTER_VISION_TIP if starter else "", action="Get a vision model…")
         composer = self.window.composer
         composer.vision = False
         if mmproj is not None:

@@ -17,6 +17,9 @@ __all__ = ["register"]
 _PACKAGES = ("llama-cpp-python", "faster-whisper", "ctranslate2", "PySide6-Essentials", "gguf",
              "huggingface-hub", "pillow", "sounddevice", "numpy")
 
+# A packaged Hearth (PyInstaller sets sys.frozen) is repaired by installing it again.
+_REINSTALL = "reinstall Hearth" if getattr(sys, "frozen", False) else "run `make setup`"
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     doctor = commands.add_parser("doctor", help="check versions, backend, models, audio and paths")
@@ -33,7 +36,7 @@ def run_doctor(_args: argparse.Namespace) -> int:
         try:
             print(f"{package:<12} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
-            problems.append(f"{package} is not installed (run `make setup`).")
+            problems.append(f"{package} is not installed ({_REINSTALL}).")
 
     try:
         from desktop.services.hardware import detect_hardware

@@ -9,7 +9,7 @@ Signals:
     renameRequested(int, str): a conversation title was edited.
     exportRequested(int, str): export a conversation to this path (.md or .json).
     settingsRequested(): "Settings…", Ctrl+, or the composer's settings link.
-    modelsRequested(): "Models…" or Ctrl+Shift+M.
+    modelsRequested(): "Models…", Ctrl+Shift+M or the tip bar's button.
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -37,6 +37,7 @@ from desktop.core.conversation import Attachment
 from desktop.core.engine_types import EngineInfo
 from desktop.gui.chat_view import ChatView
 from desktop.gui.composer import Composer, attachment_pixmap
+from desktop.gui.tip_bar import TipBar
 
 __all__ = ["MainWindow"]
 
@@ -81,11 +82,13 @@ class MainWindow(QMainWindow):
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.customContextMenuRequested.connect(self._context_menu)
 
+        self.tip = TipBar(self)
         self.chat = ChatView(self)
         self.composer = Composer(self)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.tip)
         right_layout.addWidget(self.chat, 1)
         right_layout.addWidget(self.composer)
 
@@ -115,6 +118,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+,"), self, self.settingsRequested.emit)
         self.settings_button.clicked.connect(self.settingsRequested.emit)
         self.models_button.clicked.connect(self.modelsRequested.emit)
+        self.tip.actionRequested.connect(self.modelsRequested.emit)
         QShortcut(QKeySequence("Ctrl+Shift+M"), self, self.modelsRequested.emit)
         self.composer.settingsRequested.connect(self.settingsRequested.emit)
         self.search.textChanged.connect(self.searchRequested.emit)

@@ -8,6 +8,7 @@ Signals:
     progress(str, int, int, float, float): file name, bytes done, bytes total,
         bytes per second, seconds left (-1 when unknown).
     started(str): a job began; its description.
+    status(str): a step of the job in flight (the starter models, one per file).
     finished(str): a job ended well; one sentence saying what changed.
     failed(str): a job ended badly or was cancelled; one sentence.
     installedChanged(list): the installed models (`ModelCheck`s, quick checks) after
@@ -30,6 +31,7 @@ from desktop.services.downloader import DownloadProgress
 from desktop.services.model_import import import_models
 from desktop.services.model_pull import pull_model
 from desktop.services.model_store import ModelStore
+from desktop.services.starter_models import install_starter_models
 
 __all__ = ["ModelJobs"]
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 class ModelJobs(QObject):
     progress = Signal(str, object, object, float, float)  # object: byte counts pass 2**31
     started = Signal(str)
+    status = Signal(str)
     finished = Signal(str)
     failed = Signal(str)
     installedChanged = Signal(list)
@@ -77,6 +80,14 @@ class ModelJobs(QObject):
             return f"Imported {', '.join(m.name for m in report.installed)}." + (f" {pairs}." if pairs else "")
 
         self._jobs.put((f"Importing {', '.join(p.name for p in paths)}…", job))
+
+    def install_starter(self) -> None:
+        """The starter chat and speech models, from the packages Hearth carries (no network)."""
+        def job(cancel: threading.Event) -> str:
+            installed = install_starter_models(self._store, progress=self.status.emit, cancel=cancel)
+            return f"Installed {', '.join(m.name for m in installed)}."
+
+        self._jobs.put(("Setting up the starter models…", job))
 
     def remove(self, name: str) -> None:
         def job(_cancel: threading.Event) -> str:

