@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.hearth-bootstrap
 
-.PHONY: run test setup models lint clean
+.PHONY: run test setup models lint clean bundle appimage
 
 $(STAMP): pyproject.toml packaging/bootstrap.py
 	$(PYTHON) packaging/bootstrap.py
@@ -27,5 +27,18 @@ lint: setup
 test: models lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Installers (packaging/README.md). BUILD can point elsewhere: make appimage BUILD=/tmp/b
+BUILD  ?= build
+bundle: setup
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath $(BUILD)/dist --workpath $(BUILD)/pyinstaller \
+		packaging/hearth.spec
+
+appimage: bundle
+	bash packaging/linux/build_runtime.sh $(BUILD)/appimage-runtime
+	$(BIN)/python packaging/linux/make_appimage.py $(BUILD)/dist/Hearth --exec Hearth \
+		--runtime $(BUILD)/appimage-runtime \
+		--desktop packaging/linux/io.github.hearth.Hearth.desktop --icon assets/icon.png \
+		--metainfo packaging/linux/io.github.hearth.Hearth.metainfo.xml -o $(BUILD)/Hearth-x86_64.AppImage
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BUILD)/dist $(BUILD)/pyinstaller

@@ -33,6 +33,7 @@ def main() -> None:
     icon = draw()
     icon.save(ASSETS / "icon.png")
     icon.save(ASSETS / "icon.ico", sizes=[(16, 16), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)])
+    icon.save(ASSETS / "icon.icns")  # the macOS .app's icon (Pillow writes the sizes up to 512)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,3 +252,29 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def remount_read_only(mount: Path) -> None:
     """Read-only for everyone, root included (file modes do not stop root)."""
     subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+
+@pytest.fixture
+def xserver():
+    """A real X server (Xvfb) on a free display; yields the environment to run apps on it."""
+    for tool in ("Xvfb", "xdotool", "xclip", "import"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed (the CI script installs it)")
+    read_end, write_end = os.pipe()  # Xvfb picks a free display and writes its number here
+    # -ardelay: no key autorepeat. Xvfb's autorepeat is not the XKB "detectable" kind a
+    # desktop X server gives Qt, so a held key would arrive as many press/release pairs.
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x860x24",
+                               "-nolisten", "tcp", "-ardelay", "600000"], pass_fds=(write_end,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        display = ":" + numbers.readline().strip()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("QT_QPA_PLATFORM", None)
+    deadline = time.monotonic() + 20
+    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "Xvfb did not start"
+        time.sleep(0.2)
+    yield env
+    server.terminate()
+    server.wait(10)

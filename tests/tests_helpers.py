@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 
 def words(text: str) -> list[str]:
@@ -128,8 +132,6 @@ class HubServer:
 def write_tiny_language_model(path, *, arch: str = "qwen2", width: int = 640, name: str = "Tiny test model"):
     """A small but whole GGUF language-model file (header and tensors) for the model
     manager's checks. Its weights are zeros: it is never meant to be loaded."""
-    from pathlib import Path
-
     from gguf import GGUFWriter
 
     writer = GGUFWriter(str(path), arch=arch)
@@ -192,3 +194,22 @@ class ProcessLines:
         if line is None or line == "<EOF>":
             raise AssertionError(f"{text!r} never appeared; output so far: {self.lines[-20:]}")
         return line
+
+
+def wait_for(condition, timeout: float, what: str):
+    """Poll `condition` (another process's state: a window, a file) until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def assistant_answers(database: Path) -> list[str]:
+    """The answers saved in a history database, oldest first ([] before it exists)."""
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as db:
+        return [row[0] for row in db.execute("SELECT text FROM messages WHERE role = 'assistant' ORDER BY id")]

@@ -15,52 +15,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests_helpers import word_error_rate
+from tests_helpers import assistant_answers, wait_for, word_error_rate
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", REPO / "build")) / "e2e-window.png"
-
-
-@pytest.fixture
-def xserver():
-    for tool in ("Xvfb", "xdotool", "xclip", "import"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed (the CI script installs it)")
-    read_end, write_end = os.pipe()  # Xvfb picks a free display and writes its number here
-    # -ardelay: no key autorepeat. Xvfb's autorepeat is not the XKB "detectable" kind a
-    # desktop X server gives Qt, so a held key would arrive as many press/release pairs.
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x860x24",
-                               "-nolisten", "tcp", "-ardelay", "600000"], pass_fds=(write_end,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    with os.fdopen(read_end) as numbers:
-        display = ":" + numbers.readline().strip()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("QT_QPA_PLATFORM", None)
-    deadline = time.monotonic() + 20
-    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode != 0:
-        assert time.monotonic() < deadline, "Xvfb did not start"
-        time.sleep(0.2)
-    yield env
-    server.terminate()
-    server.wait(10)
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def answers(database: Path) -> list[str]:
-    if not database.exists():
-        return []
-    with sqlite3.connect(database) as db:
-        return [r[0] for r in db.execute("SELECT text FROM messages WHERE role = 'assistant' ORDER BY id")]
 
 
 @contextlib.contextmanager
@@ -151,7 +109,7 @@ def test_question_with_pasted_image_streams_an_answer(xserver, cli_home, tmp_pat
         subprocess.run(["xdotool", "type", "--delay", "20", "What is the capital of France? Answer with one word."],
                        env=env, check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-        answer = wait_for(lambda: answers(database), 180, "the streamed answer")[0]
+        answer = wait_for(lambda: assistant_answers(database), 180, "the streamed answer")[0]
         time.sleep(0.5)  # let the last repaint land before the screenshot
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["import", "-window", window, str(SCREENSHOT)], env=env, check=True)
@@ -197,7 +155,7 @@ def test_a_full_turn_opens_no_network_socket(xserver, cli_home, tmp_path, speak,
         wait_for(microphone_open, 20, "the app to open the microphone")
         virtual_microphone(wav)
         subprocess.run(["xdotool", "keyup", "--window", window, "space", "ctrl"], env=env, check=True)
-        answer = wait_for(lambda: answers(database), 180, "the answer to the spoken question")[0]
+        answer = wait_for(lambda: assistant_answers(database), 180, "the answer to the spoken question")[0]
     heard = user_messages(database)[0]
     assert word_error_rate(sentence, heard) <= 0.1, heard
     assert answer.strip()
@@ -255,7 +213,7 @@ def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
         subprocess.run(["xdotool", "type", "--delay", "10", "What is the capital of France? One word."], env=env,
                        check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-        wait_for(lambda: answers(database), 120, "the first answer")
+        wait_for(lambda: assistant_answers(database), 120, "the first answer")
         subprocess.run(["xdotool", "type", "--delay", "10", "Write a long story about a lighthouse."], env=env,
                        check=True)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
@@ -271,6 +229,6 @@ def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert user_messages(database) == ["What is the capital of France? One word.",
                                        "Write a long story about a lighthouse."]
-    assert len(answers(database)) == 1 and "paris" in answers(database)[0].lower()
+    assert len(assistant_answers(database)) == 1 and "paris" in assistant_answers(database)[0].lower()
     with running_app(env, tmp_path) as window:  # and it starts again, with the conversation listed
         wait_until_loaded(env, window)
