@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e2e tests use Xvfb
+# llama.cpp's libraries before numpy's, as `hearth` does (desktop.cli.load_llama_cpp_first): a
+# CUDA build crashed in llama_model_load when numpy came first.
+import llama_cpp.llama_cpp  # noqa: F401, I001
 
 from tests_helpers import ProcessLines
 

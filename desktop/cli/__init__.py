@@ -8,6 +8,7 @@ lower layers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -56,8 +57,20 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def load_llama_cpp_first() -> None:
+    """Load llama.cpp's shared libraries before anything loads numpy's.
+
+    With numpy loaded first, a CUDA build of llama-cpp-python 0.3.36 crashed in
+    `llama_model_load` (in `llama_model::print_info`, on a libstdc++ symbol bound to
+    libggml-cuda's copy): seen on an H100 with CUDA 13 and GCC 13; the other order works.
+    A missing or broken build is reported where it is used (`hearth doctor`), not here."""
+    with contextlib.suppress(ImportError, OSError, RuntimeError):
+        import llama_cpp.llama_cpp  # noqa: F401 - the libraries load on import
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    load_llama_cpp_first()
     parser = build_parser()
     args = parser.parse_args(arguments)
     configure_logging(verbose=args.verbose)

@@ -97,10 +97,12 @@ def _raw_turn(raw: Llama, tokens: list[int], decode_tokens: int) -> tuple[float,
     """Prefill `tokens` and decode greedily with llama.cpp's C API only."""
     ctx = raw._ctx.ctx
     llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
-    array = (llama_cpp.llama_token * len(tokens))(*tokens)
+    chunks = [tokens[start:start + raw.n_batch] for start in range(0, len(tokens), raw.n_batch)]
+    arrays = [(llama_cpp.llama_token * len(chunk))(*chunk) for chunk in chunks]
     started = time.perf_counter()
-    if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(array, len(tokens))) != 0:
-        raise RuntimeError("llama_decode failed during the raw prefill")
+    for array in arrays:  # in n_batch pieces, as llama.cpp's own tools prefill
+        if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(array, len(array))) != 0:
+            raise RuntimeError("llama_decode failed during the raw prefill")
     prefilled = time.perf_counter()
     sampler = llama_cpp.llama_sampler_init_greedy()
     one = (llama_cpp.llama_token * 1)()

@@ -9,10 +9,17 @@ caller's worker thread, and a cancel event is checked between segments.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# ONNX Runtime (which runs faster-whisper's Silero VAD) otherwise keeps a device id and an
+# event database under ~/.cache/Microsoft and, about ten seconds after its first session,
+# sends usage telemetry to mobile.events.data.microsoft.com. Read when its first session is
+# made, so set before faster-whisper can make one. Offline means offline.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import ctranslate2
 import numpy as np

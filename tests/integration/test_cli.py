@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import wave
 
 import numpy as np
@@ -181,3 +183,23 @@ def test_doctor_passes_then_names_a_damaged_model(run_hearth, starter, isolated_
     result = run_hearth("doctor")
     assert result.returncode == 1
     assert f"problem: {starter.mmproj.name}: {starter.mmproj.name} fails its sha256 check." in result.stderr
+
+
+def test_llama_cpp_loads_before_numpy():
+    """`hearth` loads llama.cpp's libraries before anything loads numpy's: in the other
+    order a CUDA build crashed in llama_model_load (seen on an H100, CUDA 13, GCC 13;
+    the crash cannot happen on this CPU build, so the order itself is checked)."""
+    script = (
+        "import sys\n"
+        "from desktop.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "order = list(sys.modules)\n"
+        "print(order.index('llama_cpp.llama_cpp'), order.index('numpy'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    llama_position, numpy_position = map(int, done.stdout.split()[-2:])
+    assert llama_position < numpy_position

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from tests_helpers import word_error_rate
@@ -60,3 +65,37 @@ def test_multilingual_model_detects_the_language(multilingual, tmp_path, voice, 
 
 def test_english_only_model_is_told_the_language(transcriber):
     assert not transcriber.multilingual
+
+
+def test_speech_recognition_sends_no_telemetry(starter, speak, tmp_path):
+    """ONNX Runtime (faster-whisper's VAD) phones mobile.events.data.microsoft.com about ten
+    seconds after its first session and keeps a device id under ~/.cache/Microsoft, unless
+    told not to. A real Transcriber runs the VAD, then the process stays up for 15 s
+    under strace: no internet socket may be opened and nothing may be written to HOME."""
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed (the CI script installs it)")
+    wav = speak("Please turn on the kitchen lights.")
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from desktop.core.audio import read_wav\n"
+        "from desktop.services.transcriber import Transcriber\n"
+        "transcriber = Transcriber(Path(sys.argv[1]))\n"
+        "print(transcriber.transcribe(read_wav(Path(sys.argv[2]))).text, flush=True)\n"
+        "time.sleep(15)\n"
+        "transcriber.close()\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    trace = tmp_path / "trace.txt"
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", str(trace),
+         sys.executable, "-c", script, str(starter.whisper), str(wav)],
+        env=dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache")),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "kitchen" in done.stdout.lower()  # the VAD and Whisper really ran
+    internet = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    assert internet == [], internet[:5]
+    assert not (home / ".cache" / "Microsoft").exists()

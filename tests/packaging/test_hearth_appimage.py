@@ -69,7 +69,8 @@ def test_first_start_offline_sets_up_models_opens_the_window_and_answers(xserver
             setup = wait_for(lambda: window_named(env, "^Setting up Hearth"), 120, "the first-run dialog")
             screenshot(env, setup, "appimage-first-run.png")
             window = wait_for(lambda: window_named(env, "^Hearth — "), 180, "the window with its model loaded")
-            assert hearth_mounts(), "the AppImage should run from its FUSE mount"
+            if Path("/dev/fuse").exists():  # else the runtime extracts (test_appimage.py covers both)
+                assert hearth_mounts(), "the AppImage should run from its FUSE mount"
             subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
             subprocess.run(["xdotool", "type", "--delay", "20", "What is the capital of France? One word."],
                            env=env, check=True)
