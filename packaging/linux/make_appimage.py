@@ -83,6 +83,16 @@ def _apprun(executable: str) -> str:
     )
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link where the AppDir and DIST_FOLDER share a file system (no second copy of
+    a gigabyte of program and models), a copy where they do not. `_readable_by_all` only
+    widens modes, so what it does through a link changes nothing that matters in DIST_FOLDER."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def _readable_by_all(root: Path) -> None:
     """Everyone may read (and enter, and run what was executable): the squashfs is owned by root."""
     for folder, dirs, files in os.walk(root):
@@ -99,7 +109,7 @@ def _make_appdir(appdir: Path, dist: Path, desktop: Path, icon: Path, metainfo: 
     icon_name = _icon_name(desktop)
     width, height = _png_size(icon)
     program = appdir / PROGRAM_FOLDER
-    shutil.copytree(dist, program, symlinks=True)
+    shutil.copytree(dist, program, symlinks=True, copy_function=_link_or_copy)
     (appdir / "AppRun").write_text(_apprun(executable), encoding="utf-8")
     (appdir / "AppRun").chmod(0o755)
     for folder in (appdir, appdir / "usr/share/applications"):
