@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.app.model_rows import catalog_rows, installed_rows, machine_text
+from desktop.app.model_rows import ManagerView
 from desktop.app.wiring import connect_dictation, connect_model_manager, connect_window
 from desktop.core.catalog import read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
@@ -20,7 +20,6 @@ from desktop.services.api_server import ApiServer
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
-from desktop.services.hardware import detect_hardware
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
@@ -53,6 +52,7 @@ class HearthApp:
         self.window.modelsRequested.connect(self.open_models)
         self.models_dialog: ModelManagerDialog | None = None
         self.model_jobs: ModelJobs | None = None
+        self._models_view: ManagerView | None = None
         self.dictation: Dictation | None = None
         self._start_voice(settings)
         self.api_server: ApiServer | None = None
@@ -98,18 +98,14 @@ class HearthApp:
         if self.models_dialog is None:
             dialog = ModelManagerDialog(self.window)
             catalog = read_catalog(self.paths.catalog_file)
-            hardware = detect_hardware()
-            dialog.show_machine(machine_text(catalog, hardware))
+            view = ManagerView(dialog, catalog, in_use=self._in_use)
             jobs = ModelJobs(self._store, endpoint=self._hub_endpoint)
-
-            def show_installed(checks: list) -> None:
-                dialog.show_installed(installed_rows(checks, self._in_use()))
-                dialog.show_catalog(catalog_rows(catalog, hardware, checks))
-
-            connect_model_manager(dialog, jobs, catalog, show_installed=show_installed,
+            jobs.machineDetected.connect(view.show_machine)
+            connect_model_manager(dialog, jobs, catalog, show_installed=view.show_installed,
                                   set_default=self.set_default_model, remove=self.remove_model)
-            self.models_dialog, self.model_jobs = dialog, jobs
-            jobs.refresh()  # now that its report has somewhere to go
+            self.models_dialog, self.model_jobs, self._models_view = dialog, jobs, view  # Qt holds slots weakly
+            jobs.detect_machine()  # on the worker, now that the reports have somewhere to go
+            jobs.refresh()
         self.models_dialog.show()
         self.models_dialog.raise_()
         return self.models_dialog

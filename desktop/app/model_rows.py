@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop.core.catalog import Catalog
 from desktop.core.hardware_fit import Hardware, fit_of, recommend
-from desktop.gui.model_manager import CatalogRow, InstalledRow
+from desktop.gui.model_manager import CatalogRow, InstalledRow, ModelManagerDialog
 from desktop.services.model_store import ModelCheck
 
-__all__ = ["catalog_rows", "installed_rows", "machine_text"]
+__all__ = ["ManagerView", "catalog_rows", "installed_rows", "machine_text"]
+
+
+class ManagerView:
+    """Draws the manager's tables from the two reports the jobs worker sends separately:
+    the installed models (after every job) and this computer (once). The catalog's fit
+    marks need both, so it is drawn once the machine is known."""
+
+    def __init__(self, dialog: ModelManagerDialog, catalog: Catalog, *, in_use: Callable[[], set[Path]]) -> None:
+        self._dialog, self._catalog, self._in_use = dialog, catalog, in_use
+        self._hardware: Hardware | None = None
+        self._checks: list[ModelCheck] = []
+        dialog.show_machine("Looking at this computer…")
+
+    def show_machine(self, hardware: Hardware) -> None:
+        self._hardware = hardware
+        self._dialog.show_machine(machine_text(self._catalog, hardware))
+        self._draw_catalog()
+
+    def show_installed(self, checks: list[ModelCheck]) -> None:
+        self._checks = checks
+        self._dialog.show_installed(installed_rows(checks, self._in_use()))
+        self._draw_catalog()
+
+    def _draw_catalog(self) -> None:
+        if self._hardware is not None:
+            self._dialog.show_catalog(catalog_rows(self._catalog, self._hardware, self._checks))
 
 
 def installed_rows(checks: list[ModelCheck], in_use: set[Path]) -> list[InstalledRow]:

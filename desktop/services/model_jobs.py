@@ -13,6 +13,8 @@ Signals:
     failed(str): a job ended badly or was cancelled; one sentence.
     installedChanged(list): the installed models (`ModelCheck`s, quick checks) after
         any job, and after `refresh()` (call it once the signals are connected).
+    machineDetected(object): this computer's `Hardware` (RAM, backend, VRAM), after
+        `detect_machine()`; on CUDA that runs nvidia-smi, so not on the GUI thread.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import HearthError
 from desktop.services.downloader import DownloadProgress
+from desktop.services.hardware import detect_hardware
 from desktop.services.model_import import import_models
 from desktop.services.model_pull import pull_model
 from desktop.services.model_store import ModelStore
@@ -45,6 +48,7 @@ class ModelJobs(QObject):
     finished = Signal(str)
     failed = Signal(str)
     installedChanged = Signal(list)
+    machineDetected = Signal(object)
 
     def __init__(self, store: ModelStore, *, endpoint: str | None = None) -> None:
         super().__init__()
@@ -60,6 +64,14 @@ class ModelJobs(QObject):
     def refresh(self) -> None:
         """Report the installed models (a job that changes nothing)."""
         self._jobs.put(("", lambda _cancel: ""))
+
+    def detect_machine(self) -> None:
+        """Report this computer's hardware (for the catalog's fit marks)."""
+        def job(_cancel: threading.Event) -> str:
+            self.machineDetected.emit(detect_hardware())
+            return ""
+
+        self._jobs.put(("", job))
 
     def pull(self, entry: CatalogEntry) -> None:
         def job(cancel: threading.Event) -> str:

@@ -62,8 +62,9 @@ def catalog_row(dialog, title: str) -> int:
 def test_catalog_download_progress_cancel(qtbot, hearth):
     qtbot.mouseClick(hearth.window.models_button, Qt.MouseButton.LeftButton)
     dialog, jobs = hearth.models_dialog, hearth.model_jobs
-    assert dialog.isVisible() and "CPU only" in dialog.machine.text()
-    qtbot.waitUntil(lambda: dialog.catalog.rowCount() == 3)  # after the worker's first look at the store
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: "CPU only" in dialog.machine.text())  # the worker looked at this computer
+    qtbot.waitUntil(lambda: dialog.catalog.rowCount() == 3)  # ... and at the store
     assert "fits" in cell(dialog.catalog, catalog_row(dialog, "Tiny Vision"), 4)
     assert "too big" in cell(dialog.catalog, catalog_row(dialog, "Giant"), 4)
     assert "recommended" in cell(dialog.catalog, catalog_row(dialog, "Big Text"), 4) or \
@@ -134,3 +135,33 @@ def test_drop_import_use_as_default_and_remove(qtbot, hearth, starter, tmp_path)
     with qtbot.waitSignal(jobs.finished, timeout=60_000) as checked:
         dialog.verify_button.click()
     assert "passed" in checked.args[0]
+
+
+def test_the_machine_is_detected_on_the_jobs_worker(qtbot, tmp_path):
+    """nvidia-smi can take a few hundred ms: the hardware is looked at on the worker and
+    reported by a signal, never on the GUI thread."""
+    import threading
+
+    from desktop.core.hardware_fit import Hardware
+    from desktop.services import hardware as hardware_module
+    from desktop.services.model_jobs import ModelJobs
+    from desktop.services.model_store import ModelStore
+
+    threads: list[str] = []
+    real = hardware_module.total_ram_bytes
+
+    def recording_total_ram_bytes() -> int:
+        threads.append(threading.current_thread().name)
+        return real()
+
+    jobs = ModelJobs(ModelStore(tmp_path / "models"))
+    try:
+        hardware_module.total_ram_bytes = recording_total_ram_bytes
+        with qtbot.waitSignal(jobs.machineDetected, timeout=30_000) as blocker:
+            jobs.detect_machine()
+    finally:
+        hardware_module.total_ram_bytes = real
+        jobs.shutdown()
+    found = blocker.args[0]
+    assert isinstance(found, Hardware) and found.ram_bytes > 2**30 and found.backend == "CPU"
+    assert threads == ["hearth-model-jobs"]
