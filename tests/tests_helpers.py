@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +216,23 @@ def assistant_answers(database: Path) -> list[str]:
         return []
     with sqlite3.connect(database) as db:
         return [row[0] for row in db.execute("SELECT text FROM messages WHERE role = 'assistant' ORDER BY id")]
+
+
+@contextlib.contextmanager
+def started_process(command: list[str], *, env: dict, log: Path) -> Iterator[subprocess.Popen]:
+    """Run `command` with its output in `log`; kill it on the way out if it is still running."""
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def visible_window(env: dict, pattern: str) -> str | None:
+    """The id of a mapped X window whose title matches `pattern` (a regex), if any."""
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", pattern], env=env,
+                           capture_output=True, text=True).stdout.split()
+    return found[0] if found else None

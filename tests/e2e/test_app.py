@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests_helpers import assistant_answers, wait_for, word_error_rate
+from tests_helpers import assistant_answers, started_process, visible_window, wait_for, word_error_rate
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", REPO / "build")) / "e2e-window.png"
@@ -26,29 +26,18 @@ def running_app(env: dict, tmp_path: Path, *, prefix: tuple[str, ...] = ()):
     """Start `hearth` (after `prefix`, e.g. strace), yield its window id once mapped and
     focused; on exit check that it quit by itself (or kill it) and printed no traceback."""
     log = tmp_path / "hearth.log"
-    with log.open("w") as sink:
-        app = subprocess.Popen([*prefix, str(Path(sys.executable).with_name("hearth"))], env=env, stdout=sink,
-                               stderr=subprocess.STDOUT)
-
-        def visible_window() -> str | None:
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"], env=env,
-                                   capture_output=True, text=True).stdout.split()
-            return found[0] if found else None
+    command = [*prefix, str(Path(sys.executable).with_name("hearth"))]
+    with started_process(command, env=env, log=log) as app:
 
         def focused(window: str) -> bool:
             return subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env,
                                   capture_output=True).returncode == 0
 
-        try:
-            window = wait_for(visible_window, 60, "the Hearth window")
-            wait_for(lambda: focused(window), 20, "the keyboard focus")
-            yield window
-            subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
-            assert app.wait(60) == 0
-        finally:
-            if app.poll() is None:
-                app.kill()
-                app.wait()
+        window = wait_for(lambda: visible_window(env, "^Hearth"), 60, "the Hearth window")
+        wait_for(lambda: focused(window), 20, "the keyboard focus")
+        yield window
+        subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
+        assert app.wait(60) == 0
     assert "Traceback" not in log.read_text()
 
 
@@ -202,12 +191,8 @@ def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
     (cli_home / "config" / "settings.json").write_text(json.dumps(dict(settings, temperature=0.0)))
     database = cli_home / "data" / "history.sqlite3"
     hearth = str(Path(sys.executable).with_name("hearth"))
-    log = (tmp_path / "killed.log").open("w")
-    app = subprocess.Popen([hearth], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        window = wait_for(lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Hearth"],
-                                                 env=env, capture_output=True, text=True).stdout.split(),
-                          60, "the Hearth window")[0]
+    with started_process([hearth], env=env, log=tmp_path / "killed.log") as app:
+        window = wait_for(lambda: visible_window(env, "^Hearth"), 60, "the Hearth window")
         subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
         wait_until_loaded(env, window)
         subprocess.run(["xdotool", "type", "--delay", "10", "What is the capital of France? One word."], env=env,
@@ -221,10 +206,6 @@ def test_kill_9_mid_answer_loses_nothing_saved(xserver, cli_home, tmp_path):
         time.sleep(1.5)  # the question is saved and the answer is streaming: kill mid-stream
         app.kill()  # SIGKILL: no handler, no flush, no goodbye
         app.wait(10)
-    finally:
-        if app.poll() is None:
-            app.kill()
-        log.close()
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert user_messages(database) == ["What is the capital of France? One word.",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests_helpers import assistant_answers, wait_for
+from tests_helpers import assistant_answers, started_process, visible_window, wait_for
 
 from desktop.core.paths import HearthPaths
 
@@ -44,12 +44,6 @@ def hearth_mounts() -> list[str]:
         return [line for line in mounts if "/.mount_Hearth" in line]
 
 
-def window_named(env: dict, pattern: str) -> str | None:
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", pattern], env=env,
-                           capture_output=True, text=True).stdout.split()
-    return found[0] if found else None
-
-
 def screenshot(env: dict, window: str, name: str) -> Image.Image:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", window, str(SCREENSHOTS / name)], env=env, check=True)
@@ -63,28 +57,22 @@ def test_first_start_offline_sets_up_models_opens_the_window_and_answers(xserver
     env = dict(xserver, HEARTH_HOME=str(home))
     database = HearthPaths.from_environment({"HEARTH_HOME": str(home)}).history_db
     log = tmp_path / "appimage.log"
-    with log.open("w") as sink:
-        app = subprocess.Popen(offline(appimage), env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            setup = wait_for(lambda: window_named(env, "^Setting up Hearth"), 120, "the first-run dialog")
-            screenshot(env, setup, "appimage-first-run.png")
-            window = wait_for(lambda: window_named(env, "^Hearth — "), 180, "the window with its model loaded")
-            if Path("/dev/fuse").exists():  # else the runtime extracts (test_appimage.py covers both)
-                assert hearth_mounts(), "the AppImage should run from its FUSE mount"
-            subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
-            subprocess.run(["xdotool", "type", "--delay", "20", "What is the capital of France? One word."],
-                           env=env, check=True)
-            subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-            answer = wait_for(lambda: assistant_answers(database), 180, "the answer")[0]
-            assert "paris" in answer.lower()
-            time.sleep(0.5)  # the last repaint
-            assert screenshot(env, window, "appimage-window.png").size[0] >= 800
-            subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
-            assert app.wait(60) == 0
-        finally:
-            if app.poll() is None:
-                app.kill()
-                app.wait()
+    with started_process(offline(appimage), env=env, log=log) as app:
+        setup = wait_for(lambda: visible_window(env, "^Setting up Hearth"), 120, "the first-run dialog")
+        screenshot(env, setup, "appimage-first-run.png")
+        window = wait_for(lambda: visible_window(env, "^Hearth — "), 180, "the window with its model loaded")
+        if Path("/dev/fuse").exists():  # else the runtime extracts (test_appimage.py covers both)
+            assert hearth_mounts(), "the AppImage should run from its FUSE mount"
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+        subprocess.run(["xdotool", "type", "--delay", "20", "What is the capital of France? One word."],
+                       env=env, check=True)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        answer = wait_for(lambda: assistant_answers(database), 180, "the answer")[0]
+        assert "paris" in answer.lower()
+        time.sleep(0.5)  # the last repaint
+        assert screenshot(env, window, "appimage-window.png").size[0] >= 800
+        subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], env=env, check=True)
+        assert app.wait(60) == 0
     output = log.read_text()
     assert "Traceback" not in output, output[-3000:]
     assert not hearth_mounts(), "the runtime left its mount behind"
