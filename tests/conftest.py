@@ -266,7 +266,7 @@ def xserver():
     read_end, write_end = os.pipe()  # Xvfb picks a free display and writes its number here
     # -ardelay: no key autorepeat. Xvfb's autorepeat is not the XKB "detectable" kind a
     # desktop X server gives Qt, so a held key would arrive as many press/release pairs.
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x860x24",
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1600x1000x24",
                                "-nolisten", "tcp", "-ardelay", "600000"], pass_fds=(write_end,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_end)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication
+
+from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
 from desktop.app.wiring import connect_dictation, connect_model_manager, connect_window
 from desktop.core.catalog import read_catalog
@@ -15,11 +18,13 @@ from desktop.core.settings import Settings, save_settings
 from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
 from desktop.gui.settings_dialog import SettingsDialog
+from desktop.gui.theme import Theme
 from desktop.services.answer_stream import ChatEngine
 from desktop.services.api_server import ApiServer
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.llama_runtime import backend_info
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
@@ -44,10 +49,16 @@ class HearthApp:
             self.engine, paths.history_db, system_prompt=settings.system_prompt,
             options=_options(settings),
         )
+        self.theme = Theme(_qt_app())
+        self.theme.apply()
         self.window = MainWindow()
+        self.window.restore_layout(settings.window_geometry, settings.sidebar_width)
         self._announce_vision(settings)
+        self.window.tip.dismissed.connect(self._tip_seen)
         self.window.set_talk_shortcut(settings.ptt_shortcut)
-        connect_window(self.window, self.session)
+        self.chat = connect_window(self.window, self.session)
+        self.picker_binding = ModelPickerBinding(self.window.model_picker, self, store=self._store,
+                                                 catalog=load_catalog(self.paths.catalog_file))
         self.window.settingsRequested.connect(self.open_settings)
         self.window.modelsRequested.connect(self.open_models)
         self.models_dialog: ModelManagerDialog | None = None
@@ -58,12 +69,17 @@ class HearthApp:
         self.api_server: ApiServer | None = None
         self._start_api(settings)
         self.session.start()
+        if settings.last_conversation is not None:
+            self.chat.switch_to(settings.last_conversation)
         self._closed = False
 
     # -- settings ------------------------------------------------------------------------
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, microphones=input_device_names(), parent=self.window)
+        gpu_note = None if backend_info().gpu_offload else "This build of llama.cpp runs on the CPU only."
+        dialog = SettingsDialog(self.settings, microphones=input_device_names(), gpu_note=gpu_note,
+                                parent=self.window)
+        dialog.modelsRequested.connect(self.open_models)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()
         return dialog
@@ -72,6 +88,7 @@ class HearthApp:
         """Save `settings` and apply them: a new engine only when the model changed."""
         old, self.settings = self.settings, settings
         save_settings(self.paths.settings_file, settings)
+        self.picker_binding.refresh()
         self.session.system_prompt = settings.system_prompt
         self.session.options = _options(settings)
         self.window.set_talk_shortcut(settings.ptt_shortcut)
@@ -101,6 +118,7 @@ class HearthApp:
             view = ManagerView(dialog, catalog, in_use=self._in_use)
             jobs = ModelJobs(self._store, endpoint=self._hub_endpoint)
             jobs.machineDetected.connect(view.show_machine)
+            jobs.installedChanged.connect(self.picker_binding.refresh)
             connect_model_manager(dialog, jobs, catalog, show_installed=view.show_installed,
                                   set_default=self.set_default_model, remove=self.remove_model)
             self.models_dialog, self.model_jobs, self._models_view = dialog, jobs, view  # Qt holds slots weakly
@@ -145,6 +163,7 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
+        self._remember_window()
         if self.model_jobs is not None:
             self.model_jobs.shutdown()
         self._stop_api()
@@ -153,6 +172,21 @@ class HearthApp:
         self.engine.close()
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _remember_window(self) -> None:
+        """Size, position, sidebar width and the open conversation, for the next start."""
+        geometry, sidebar = self.window.layout_state()
+        current = self.chat.current if self.chat.current >= 0 else None
+        remembered = self.settings.updated(window_geometry=geometry, sidebar_width=sidebar,
+                                           last_conversation=current)
+        if remembered != self.settings:
+            self.settings = remembered
+            save_settings(self.paths.settings_file, remembered)
+
+    def _tip_seen(self) -> None:
+        if not self.settings.vision_tip_seen:
+            self.settings = self.settings.updated(vision_tip_seen=True)
+            save_settings(self.paths.settings_file, self.settings)
 
     def _make_engine(self, settings: Settings) -> ChatEngine:
         remote = _remote(settings)
@@ -199,7 +233,10 @@ class HearthApp:
             return  # the remote engine says when it is ready
         mmproj = self._engine_config(settings).mmproj_path
         starter = mmproj is not None and mmproj.name == TEST_PROJECTOR
-        self.window.tip.show_tip(STARTER_VISION_TIP if starter else "", action="Get a vision model…")
+        shown = starter and not settings.vision_tip_seen  # once; the model manager says it too
+        self.window.tip.show_tip(STARTER_VISION_TIP if shown else "", action="Get a vision model…")
+        if shown:
+            self._tip_seen()
         composer = self.window.composer
         composer.vision = False
         if mmproj is not None:
@@ -235,6 +272,12 @@ class HearthApp:
 
 
 _ROLE_NAMES = {"chat": "chat model", "mmproj": "vision projector", "whisper": "speech model"}
+
+
+def _qt_app() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "make the QApplication before the HearthApp"
+    return app
 
 
 def _remote(settings: Settings) -> RemoteConfig | None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtGui import QKeySequence, QShortcut
-
+from desktop.app.chat_controller import ChatController
 from desktop.core.catalog import Catalog
-from desktop.core.conversation import Message
-from desktop.core.engine_types import Answer
 from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
 from desktop.services.chat_session import ChatSession
@@ -64,89 +61,7 @@ def connect_model_manager(
     jobs.installedChanged.connect(show_installed)
 
 
-def connect_window(window: MainWindow, session: ChatSession) -> None:
-    composer, chat = window.composer, window.chat
-    deleted: list[int] = []
-
-    # Model state -> status line and composer.
-    session.engineReady.connect(window.show_engine)
-    session.engineFailed.connect(window.show_engine_failure)
-
-    # Conversations: list, open, new, rename, export, delete with undo, search.
-    session.conversationsChanged.connect(window.show_conversations)
-    session.searchFinished.connect(window.show_search_results)
-    window.newConversationRequested.connect(session.new_conversation)
-    window.conversationSelected.connect(session.open_conversation)
-    window.renameRequested.connect(session.rename)
-    window.exportRequested.connect(lambda conversation, path: session.export(conversation, Path(path)))
-    window.searchRequested.connect(lambda text: session.search(text) if text.strip() else session.refresh())
-
-    def delete(conversation_id: int) -> None:
-        deleted.append(conversation_id)
-        session.delete(conversation_id)
-        window.statusBar().showMessage("Conversation deleted. Ctrl+Z to undo.", 8000)
-
-    def undo_delete() -> None:
-        if deleted:
-            session.restore(deleted.pop())
-            window.statusBar().showMessage("Conversation restored.", 4000)
-
-    window.deleteRequested.connect(delete)
-    QShortcut(QKeySequence.StandardKey.Undo, window.conversations, undo_delete)
-
-    def opened(_conversation_id: int, stored: list) -> None:
-        chat.clear()
-        for item in stored:
-            chat.add_message(item.message, item.stats)
-
-    session.conversationOpened.connect(opened)
-
-    # A turn: composer -> session -> streamed answer in the chat view.
-    editing: list[int] = []  # position of the user message being edited, if any
-
-    def submitted(text: str, images: tuple) -> None:
-        if editing:
-            position = editing.pop()
-            kept_images = chat.bubbles[position].message.images  # an edit keeps the message's images
-            chat.truncate(position)
-            chat.add_message(Message.user(text, kept_images))
-            session.edit_and_resend(position, text)
-            return
-        chat.add_message(Message.user(text, images))
-        session.send(text, images)
-
-    def started() -> None:
-        composer.set_busy(True)
-        window.set_state("Answering…")
-        chat.begin_answer()
-
-    def finished(answer: Answer) -> None:
-        chat.finish_answer(answer)
-        composer.set_busy(False)
-        window.set_state("Stopped" if answer.stats.finish_reason == "cancelled" else "Ready")
-
-    def failed(message: str) -> None:
-        chat.abandon_answer()
-        composer.set_busy(False)
-        composer.show_notice(message)
-        window.set_state("Ready")
-
-    composer.submitted.connect(submitted)
-    composer.stopRequested.connect(session.stop)
-    session.answerStarted.connect(started)
-    session.answerDelta.connect(chat.append_delta)
-    session.answerFinished.connect(finished)
-    session.failed.connect(failed)
-
-    # Regenerate the last answer; edit a sent message and resend from there.
-    def regenerate() -> None:
-        chat.truncate(len(chat.bubbles) - 1)
-        session.regenerate()
-
-    def edit(position: int, text: str) -> None:
-        editing[:] = [position]
-        composer.set_text(text)
-        composer.show_notice("Editing an earlier message: send to replace it and everything after it.")
-
-    chat.regenerateRequested.connect(regenerate)
-    chat.editRequested.connect(edit)
+def connect_window(window: MainWindow, session: ChatSession) -> ChatController:
+    """The window and the conversation behind it; the controller (a child of the
+    window) keeps drafts, the edit and the streaming answer straight."""
+    return ChatController(window, session)

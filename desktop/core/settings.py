@@ -41,6 +41,11 @@ class Settings:
     remote_url: str | None = None  # an OpenAI-compatible server instead of local llama.cpp
     remote_model: str | None = None  # None: the first model the server lists
     remote_api_key: str | None = None
+    # the window, as the person left it
+    window_geometry: str | None = None  # Qt's saveGeometry(), base64
+    sidebar_width: int | None = None
+    last_conversation: int | None = None
+    vision_tip_seen: bool = False  # the starter projector's notice is shown once
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -1,47 +1,48 @@
-"""The main window: conversations on the left, the chat and the composer on the right,
-the model, backend and state in the status line. Widgets only; `desktop.app` wires it.
+"""The main window: the conversation list on the left; on the right a header (title,
+model picker, new chat), the chat as a centred reading column, and the composer at
+the bottom of that column. Widgets only; `desktop.app` wires it to the services.
+
+Keys: Enter sends; Esc clears the search, else stops an answer, else cancels an edit;
+Ctrl+N new chat; Ctrl+F search; Ctrl+B sidebar; Ctrl+, settings; Ctrl+Shift+M models;
+Ctrl+Q quit; Del (in the list) deletes, with an undo bar; hold Ctrl+Space to talk.
 
 Signals:
     newConversationRequested(): "New chat" or Ctrl+N.
     conversationSelected(int): a conversation in the list was chosen.
     searchRequested(str): the search box changed (empty: show all conversations).
-    deleteRequested(int): Delete on the selected conversation.
+    deleteRequested(int): delete this conversation (the list's Delete key or menu).
     renameRequested(int, str): a conversation title was edited.
     exportRequested(int, str): export a conversation to this path (.md or .json).
-    settingsRequested(): "Settings…", Ctrl+, or the composer's settings link.
-    modelsRequested(): "Models…", Ctrl+Shift+M or the tip bar's button.
+    settingsRequested(): Settings, Ctrl+, or a notice's settings link.
+    modelsRequested(): Models, Ctrl+Shift+M, the picker's "Manage models…" or the tip's button.
+    undoDeleteRequested(): Undo on the undo bar (or Ctrl+Z in the list).
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+import base64
+import contextlib
+import itertools
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Attachment
 from desktop.core.engine_types import EngineInfo
-from desktop.gui.chat_view import ChatView
-from desktop.gui.composer import Composer, attachment_pixmap
-from desktop.gui.tip_bar import TipBar
+from desktop.gui.chat.attachments import show_image
+from desktop.gui.chat.chat_view import ChatView
+from desktop.gui.chat.composer import Composer
+from desktop.gui.icons import IconButton
+from desktop.gui.model_picker import ModelPicker
+from desktop.gui.sidebar import Sidebar
+from desktop.gui.theme import COLUMN_PX
+from desktop.gui.tip_bar import TipBar, UndoBar
 
 __all__ = ["MainWindow"]
 
-_ID = Qt.ItemDataRole.UserRole
+SIDEBAR_PX = 260
 
 
 class MainWindow(QMainWindow):
@@ -53,51 +54,73 @@ class MainWindow(QMainWindow):
     exportRequested = Signal(int, str)
     settingsRequested = Signal()
     modelsRequested = Signal()
+    undoDeleteRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Hearth")
-        self.resize(1100, 760)
+        self.resize(1180, 780)
+        self.setMinimumSize(640, 480)
         self.setAcceptDrops(True)
 
-        self.new_button = QPushButton("New chat", self)
-        self.new_button.setAccessibleName("New chat")
-        self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search all conversations")
-        self.search.setAccessibleName("Search conversations")
-        self.search.setClearButtonEnabled(True)
-        self.conversations = QListWidget(self)
-        self.conversations.setAccessibleName("Conversations")
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.new_button)
-        left_layout.addWidget(self.search)
-        left_layout.addWidget(self.conversations, 1)
-        self.models_button = QPushButton("Models…", self)
-        self.models_button.setAccessibleName("Models")
-        self.settings_button = QPushButton("Settings…", self)
-        self.settings_button.setAccessibleName("Settings")
-        left_layout.addWidget(self.models_button)
-        left_layout.addWidget(self.settings_button)
-        self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.conversations.customContextMenuRequested.connect(self._context_menu)
+        self.sidebar = Sidebar(self)
+        self.sidebar.setMinimumWidth(180)
+        self.conversations = self.sidebar.list
+        self.search = self.sidebar.search
+        self.new_button = self.sidebar.new_button
+        self.models_button = self.sidebar.models_button
+        self.settings_button = self.sidebar.settings_button
 
-        self.tip = TipBar(self)
-        self.chat = ChatView(self)
-        self.composer = Composer(self)
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.tip)
-        right_layout.addWidget(self.chat, 1)
-        right_layout.addWidget(self.composer)
+        pane = QWidget(self)
+        pane.setObjectName("ChatPane")
+        self.header = QWidget(pane)
+        self.header.setObjectName("ChatHeader")
+        self.sidebar_button = IconButton("layout", "Show or hide the sidebar (Ctrl+B)", self.header)
+        self.title_label = QLabel("New chat", self.header)
+        self.title_label.setObjectName("ChatTitle")
+        self.title_label.setAccessibleName("Conversation title")
+        self.model_picker = ModelPicker(self.header)
+        self.new_chat_button = IconButton("note-pencil", "New chat (Ctrl+N)", self.header)
+        header_row = QHBoxLayout(self.header)
+        header_row.setContentsMargins(8, 6, 8, 6)
+        header_row.addWidget(self.sidebar_button)
+        header_row.addWidget(self.title_label, 1)
+        header_row.addWidget(self.model_picker)
+        header_row.addWidget(self.new_chat_button)
 
-        splitter = QSplitter(self)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 840])
-        self.setCentralWidget(splitter)
+        self.tip = TipBar(pane)
+        self.undo_bar = UndoBar(pane)
+        self.chat = ChatView(pane)
+        self.composer = Composer(pane)
+        bottom = QWidget(pane)  # the tip, undo bar and composer share the reading column
+        bottom_row = QHBoxLayout(bottom)
+        bottom_row.setContentsMargins(16, 0, 16, 0)
+        column = QWidget(bottom)
+        column.setMaximumWidth(COLUMN_PX)
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.setSpacing(6)
+        column_layout.addWidget(self.tip)
+        column_layout.addWidget(self.undo_bar)
+        column_layout.addWidget(self.composer)
+        bottom_row.addStretch(1)
+        bottom_row.addWidget(column, 100)
+        bottom_row.addStretch(1)
+        pane_layout = QVBoxLayout(pane)
+        pane_layout.setContentsMargins(0, 0, 0, 0)
+        pane_layout.setSpacing(0)
+        pane_layout.addWidget(self.header)
+        pane_layout.addWidget(self.chat, 1)
+        pane_layout.addWidget(bottom)
+
+        self.splitter = QSplitter(self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(pane)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([SIDEBAR_PX, 920])
+        self.splitter.setHandleWidth(1)
+        self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("Loading model…", self)
         self.model_label.setAccessibleName("Model and backend")
@@ -109,24 +132,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.api_label)
         self.statusBar().addPermanentWidget(self.state_label)
+        self.statusBar().setSizeGripEnabled(False)
 
-        self.new_button.clicked.connect(self.newConversationRequested.emit)
-        QShortcut(QKeySequence.StandardKey.New, self, self.newConversationRequested.emit)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.composer.stopRequested.emit)
-        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
-        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
-        QShortcut(QKeySequence("Ctrl+,"), self, self.settingsRequested.emit)
-        self.settings_button.clicked.connect(self.settingsRequested.emit)
-        self.models_button.clicked.connect(self.modelsRequested.emit)
-        self.tip.actionRequested.connect(self.modelsRequested.emit)
-        QShortcut(QKeySequence("Ctrl+Shift+M"), self, self.modelsRequested.emit)
-        self.composer.settingsRequested.connect(self.settingsRequested.emit)
-        self.search.textChanged.connect(self.searchRequested.emit)
-        self.conversations.itemActivated.connect(self._selected)
-        self.conversations.itemClicked.connect(self._selected)
-        self.conversations.itemChanged.connect(self._renamed)
-        QShortcut(QKeySequence.StandardKey.Delete, self.conversations, self._delete_selected)
-        self.chat.imageOpened.connect(self.show_image)
+        self._connect()
+        self._set_tab_order()
         self.composer.edit.setFocus()
         self.talk_key = Qt.Key.Key_Space
         self.talk_modifier = Qt.KeyboardModifier.ControlModifier
@@ -134,6 +143,70 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+
+    def _connect(self) -> None:
+        sidebar = self.sidebar
+        sidebar.newConversationRequested.connect(self.newConversationRequested.emit)
+        sidebar.conversationSelected.connect(self.conversationSelected.emit)
+        sidebar.searchRequested.connect(self.searchRequested.emit)
+        sidebar.deleteRequested.connect(self.deleteRequested.emit)
+        sidebar.renameRequested.connect(self.renameRequested.emit)
+        sidebar.exportRequested.connect(self.exportRequested.emit)
+        sidebar.settingsRequested.connect(self.settingsRequested.emit)
+        sidebar.modelsRequested.connect(self.modelsRequested.emit)
+        self.new_chat_button.clicked.connect(self.newConversationRequested.emit)
+        self.sidebar_button.clicked.connect(self.toggle_sidebar)
+        self.model_picker.manageRequested.connect(self.modelsRequested.emit)
+        self.tip.actionRequested.connect(self.modelsRequested.emit)
+        self.undo_bar.undoRequested.connect(self.undoDeleteRequested.emit)
+        self.composer.settingsRequested.connect(self.settingsRequested.emit)
+        self.chat.imageOpened.connect(self.show_image)
+        self.chat.promptChosen.connect(self._example_prompt)
+        shortcuts = {
+            QKeySequence.StandardKey.New: self.newConversationRequested.emit,
+            QKeySequence(Qt.Key.Key_Escape): self._escape,
+            QKeySequence.StandardKey.Find: self.sidebar.focus_search,
+            QKeySequence.StandardKey.Quit: self.close,
+            QKeySequence("Ctrl+,"): self.settingsRequested.emit,
+            QKeySequence("Ctrl+Shift+M"): self.modelsRequested.emit,
+            QKeySequence("Ctrl+B"): self.toggle_sidebar,
+        }
+        for key, slot in shortcuts.items():
+            QShortcut(key, self, slot)
+        undo = QShortcut(QKeySequence.StandardKey.Undo, self.conversations, self._undo_from_list)
+        undo.setContext(Qt.ShortcutContext.WidgetShortcut)
+
+    def _set_tab_order(self) -> None:
+        """Reading order: sidebar, header, the conversation, the composer."""
+        chain = [self.new_button, self.search, self.conversations, self.models_button, self.settings_button,
+                 self.sidebar_button, self.model_picker, self.new_chat_button, self.chat, self.composer.edit,
+                 self.composer.attach_button, self.composer.talk_button, self.composer.send_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # -- layout ------------------------------------------------------------------------
+
+    def toggle_sidebar(self) -> None:
+        self.sidebar.setVisible(not self.sidebar.isVisible())
+
+    def layout_state(self) -> tuple[str, int]:
+        """(geometry as base64, sidebar width) to remember between runs."""
+        geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
+        return geometry, self.splitter.sizes()[0] if self.sidebar.isVisible() else SIDEBAR_PX
+
+    def restore_layout(self, geometry: str | None, sidebar_width: int | None) -> None:
+        if geometry:
+            with contextlib.suppress(ValueError):  # a damaged value: the default size
+                self.restoreGeometry(QByteArray(base64.b64decode(geometry, validate=True)))
+        if sidebar_width:
+            width = max(180, min(int(sidebar_width), 480))
+            self.splitter.setSizes([width, max(400, self.width() - width)])
+
+    def set_conversation_title(self, title: str) -> None:
+        self.title_label.setText(title or "New chat")
+        self.title_label.setToolTip(title)
+
+    # -- keyboard ------------------------------------------------------------------------
 
     def set_talk_shortcut(self, text: str) -> None:
         """The key combination held for push-to-talk, e.g. "Ctrl+Space"."""
@@ -144,31 +217,28 @@ class MainWindow(QMainWindow):
         self.talk_key = combination.key()
         self.talk_modifier = combination.keyboardModifiers()
 
-    def export_conversation(self, conversation_id: int, title: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export conversation", f"{title}.md", "Markdown (*.md);;JSON (*.json)"
-        )
-        if path:
-            self.exportRequested.emit(conversation_id, path)
+    def _escape(self) -> None:
+        """Esc does the one thing that fits where the person is."""
+        if self.search.hasFocus() and self.search.text():
+            self.search.clear()
+        elif self.composer.busy:
+            self.composer.stopRequested.emit()
+        elif self.composer.editing is not None:
+            self.composer.cancel_edit()
+        elif self.search.hasFocus():
+            self.composer.edit.setFocus()
 
-    def _context_menu(self, point) -> None:  # noqa: ANN001 - QPoint
-        item = self.conversations.itemAt(point)
-        if item is None:
-            return
-        conversation_id = int(item.data(_ID))
-        menu = QMenu(self)
-        menu.addAction("Rename", lambda: self.conversations.editItem(item))
-        menu.addAction("Export…", lambda: self.export_conversation(conversation_id, item.text().split("\n")[0]))
-        menu.addAction("Delete", lambda: self.deleteRequested.emit(conversation_id))
-        menu.exec(self.conversations.mapToGlobal(point))
+    def _undo_from_list(self) -> None:
+        if self.undo_bar.isVisible():
+            self.undo_bar.action_button.click()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Hold Ctrl+Space anywhere in the window to talk; autorepeat is ignored."""
         kind = event.type()
         if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or not isinstance(event, QKeyEvent):
-            return super().eventFilter(watched, event)
+            return False
         if event.key() != self.talk_key or event.isAutoRepeat():
-            return super().eventFilter(watched, event)
+            return False
         if kind == QEvent.Type.KeyPress and event.modifiers() & self.talk_modifier and self.isActiveWindow():
             self._talking = True
             self.composer.talkPressed.emit()
@@ -177,7 +247,7 @@ class MainWindow(QMainWindow):
             self._talking = False
             self.composer.talkReleased.emit()
             return True
-        return super().eventFilter(watched, event)
+        return False
 
     # -- updates from the session ----------------------------------------------------
 
@@ -194,7 +264,7 @@ class MainWindow(QMainWindow):
     def show_api_address(self, address: str) -> None:
         """Where the OpenAI-compatible API listens ('' when it is off)."""
         self.api_label.setText(f"API: {address}" if address else "")
-        self.api_label.setToolTip(f'OpenAI(base_url="{address}", api_key="none")' if address else "")
+        self.api_label.setToolTip(f'OpenAI(base_url="{address}", api_key="…")' if address else "")
 
     def show_engine_failure(self, message: str) -> None:
         self.model_label.setText("No model loaded")
@@ -206,34 +276,13 @@ class MainWindow(QMainWindow):
         self.state_label.setText(text)
 
     def show_conversations(self, summaries: list) -> None:
-        if self.search.text().strip():
-            return  # search results stay until the search box is cleared
-        self.conversations.blockSignals(True)
-        self.conversations.clear()
-        for summary in summaries:
-            item = QListWidgetItem(summary.title)
-            item.setData(_ID, summary.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            self.conversations.addItem(item)
-        self.conversations.blockSignals(False)
+        self.sidebar.show_conversations(summaries)
 
     def show_search_results(self, hits: list) -> None:
-        self.conversations.blockSignals(True)
-        self.conversations.clear()
-        for hit in hits:
-            item = QListWidgetItem(f"{hit.conversation_title}\n{hit.snippet}")
-            item.setData(_ID, hit.conversation_id)
-            self.conversations.addItem(item)
-        self.conversations.blockSignals(False)
+        self.sidebar.show_search_results(hits)
 
     def show_image(self, attachment: Attachment) -> None:
-        dialog = QDialog(self)
-        dialog.setWindowTitle(attachment.source_name or "Image")
-        label = QLabel(dialog)
-        label.setPixmap(attachment_pixmap(attachment, 900))
-        QVBoxLayout(dialog).addWidget(label)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+        show_image(attachment, self)
 
     # -- events ------------------------------------------------------------------------
 
@@ -243,13 +292,9 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: ANN001 - Qt event
         self.composer.dropEvent(event)
 
-    def _selected(self, item: QListWidgetItem) -> None:
-        self.conversationSelected.emit(int(item.data(_ID)))
-
-    def _renamed(self, item: QListWidgetItem) -> None:
-        self.renameRequested.emit(int(item.data(_ID)), item.text())
-
-    def _delete_selected(self) -> None:
-        item = self.conversations.currentItem()
-        if item is not None:
-            self.deleteRequested.emit(int(item.data(_ID)))
+    def _example_prompt(self, text: str) -> None:
+        if text:
+            self.composer.set_text(text)
+        else:
+            self.composer.edit.setFocus()
+            self.composer.show_notice("Hold the microphone button (or Ctrl+Space) and ask out loud.")

@@ -1,8 +1,15 @@
-"""The settings dialog: models, generation, voice. Returns a new `Settings`; the app
-saves and applies it."""
+"""The settings dialog, in four pages: General, Models, Voice, Developer.
+
+It returns a new `Settings` (`result_settings()`); the app saves and applies it. Every
+setting says in a tooltip what it does in plain words, and one that cannot work on this
+computer is disabled with the reason shown under it, not hidden.
+"""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,86 +21,81 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QKeySequenceEdit,
+    QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.settings import Settings
+from desktop.gui.icons import icon
 
-__all__ = ["SettingsDialog"]
+__all__ = ["PAGES", "SettingsDialog"]
 
 _DEFAULT_MIC = "System default"
+_Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
+PAGES = {"General": "gear", "Models": "cpu", "Voice": "microphone", "Developer": "code"}  # name: icon
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, *, microphones: list[str], parent: QWidget | None = None) -> None:
+    """The person's settings, a page per topic; OK accepts, the app reads the result.
+
+    Signals:
+        modelsRequested(): "Open the model manager…" on the Models page was clicked.
+    """
+
+    modelsRequested = Signal()
+
+    def __init__(
+        self, settings: Settings, *, microphones: list[str], gpu_note: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.setObjectName("SettingsDialog")
         self.setWindowTitle("Hearth settings")
+        self.resize(680, 480)
         self._settings = settings
-        form = QFormLayout(self)
+        self.nav = QListWidget(self)
+        self.nav.setObjectName("SettingsNav")
+        self.nav.setAccessibleName("Settings pages")
+        self.nav.setToolTip("Choose a page of settings (arrow keys move between them)")
+        self.nav.setFixedWidth(160)
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("SettingsPages")
+        self.pages: dict[str, QWidget] = {}
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
 
-        self.model = self._path_row(form, "Chat model (GGUF)", settings.model_path, "GGUF models (*.gguf)")
-        self.mmproj = self._path_row(form, "Vision projector (mmproj)", settings.mmproj_path,
-                                     "GGUF projectors (*.gguf)")
-        self.system_prompt = QPlainTextEdit(settings.system_prompt, self)
-        self.system_prompt.setAccessibleName("System prompt")
-        self.system_prompt.setFixedHeight(70)
-        form.addRow("System prompt", self.system_prompt)
-        self.temperature = self._spin(QDoubleSpinBox(self), 0.0, 2.0, settings.temperature, "Temperature")
-        self.temperature.setSingleStep(0.1)
-        form.addRow("Temperature", self.temperature)
-        self.top_p = self._spin(QDoubleSpinBox(self), 0.0, 1.0, settings.top_p, "Top-p")
-        self.top_p.setSingleStep(0.05)
-        form.addRow("Top-p", self.top_p)
-        self.n_ctx = self._spin(QSpinBox(self), 512, 262_144, settings.n_ctx, "Context length")
-        self.n_ctx.setSingleStep(512)
-        form.addRow("Context length (tokens)", self.n_ctx)
-        self.gpu_offload = QCheckBox("Use the GPU when llama.cpp supports it", self)
-        self.gpu_offload.setChecked(settings.gpu_offload)
-        form.addRow("GPU offload", self.gpu_offload)
-
-        self.microphone = QComboBox(self)
-        self.microphone.setAccessibleName("Microphone")
-        self.microphone.addItems([_DEFAULT_MIC, *microphones])
-        if settings.microphone and settings.microphone not in microphones:
-            self.microphone.addItem(settings.microphone)  # keep a device that is unplugged now
-        self.microphone.setCurrentText(settings.microphone or _DEFAULT_MIC)
-        form.addRow("Microphone", self.microphone)
-        self.whisper = self._path_row(form, "Whisper model folder", settings.whisper_path, None)
-        self.shortcut = QKeySequenceEdit(QKeySequence(settings.ptt_shortcut), self)
-        self.shortcut.setAccessibleName("Push-to-talk shortcut")
-        form.addRow("Push-to-talk (hold)", self.shortcut)
-        self.send_after_speaking = QCheckBox("Send the question as soon as I stop speaking", self)
-        self.send_after_speaking.setChecked(settings.send_after_speaking)
-        form.addRow("Voice", self.send_after_speaking)
-
-        self.remote_url = self._line(form, "Remote engine URL", settings.remote_url,
-                                     "empty: this computer's llama.cpp; e.g. http://192.168.1.20:8080/v1")
-        self.remote_model = self._line(form, "Remote model", settings.remote_model, "empty: the server's first model")
-        self.remote_api_key = self._line(form, "Remote API key", settings.remote_api_key, "if the server wants one")
-        self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-        self.api_enabled = QCheckBox("Serve an OpenAI-compatible API on this computer (127.0.0.1)", self)
-        self.api_enabled.setChecked(settings.api_enabled)
-        self.api_port = self._spin(QSpinBox(self), 0, 65_535, settings.api_port, "API port")
-        api_row = QHBoxLayout()
-        api_row.setContentsMargins(0, 0, 0, 0)
-        api_row.addWidget(self.api_enabled, 1)
-        api_row.addWidget(self.api_port)
-        api_holder = QWidget(self)
-        api_holder.setLayout(api_row)
-        form.addRow("Developer API", api_holder)
+        self._general_page(settings)
+        self._models_page(settings, gpu_note)
+        self._voice_page(settings, microphones)
+        self._developer_page(settings)
+        self.nav.setCurrentRow(0)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self._describe(buttons.button(QDialogButtonBox.StandardButton.Ok), "OK", "Save these settings and use them")
+        self._describe(buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel", "Close, changing nothing")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        body = QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(buttons)
+
+    def show_page(self, name: str) -> None:
+        self.nav.setCurrentRow(list(self.pages).index(name))
 
     def result_settings(self) -> Settings:
         shortcut = self.shortcut.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
         microphone = self.microphone.currentText()
+        gpu = self.gpu_offload.isChecked() if self.gpu_offload.isEnabled() else self._settings.gpu_offload
         return self._settings.updated(
             model_path=self.model.text().strip() or None,
             mmproj_path=self.mmproj.text().strip() or None,
@@ -102,7 +104,7 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             top_p=round(self.top_p.value(), 2),
             n_ctx=self.n_ctx.value(),
-            gpu_offload=self.gpu_offload.isChecked(),
+            gpu_offload=gpu,  # a disabled checkbox keeps the saved choice for a build that can
             microphone=None if microphone == _DEFAULT_MIC else microphone,
             ptt_shortcut=shortcut or "Ctrl+Space",
             send_after_speaking=self.send_after_speaking.isChecked(),
@@ -113,12 +115,160 @@ class SettingsDialog(QDialog):
             api_port=self.api_port.value(),
         )
 
-    def _path_row(self, form: QFormLayout, label: str, value: str | None, file_filter: str | None) -> QLineEdit:
+    # -- pages ---------------------------------------------------------------------------
+
+    def _general_page(self, settings: Settings) -> None:
+        form = self._page("General")
+        self.system_prompt = QPlainTextEdit(settings.system_prompt, self)
+        self.system_prompt.setFixedHeight(90)
+        self._row(form, "System prompt", self.system_prompt,
+                  "What the assistant is told before every conversation: its role, tone and rules.")
+        self.temperature = _spin(QDoubleSpinBox(self), 0.0, 2.0, settings.temperature)
+        self.temperature.setSingleStep(0.1)
+        self._row(form, "Creativity (temperature)", self.temperature,
+                  "Higher gives more varied answers, lower more predictable ones; 0 always picks the "
+                  "likeliest next word.")
+        self.top_p = _spin(QDoubleSpinBox(self), 0.0, 1.0, settings.top_p)
+        self.top_p.setSingleStep(0.05)
+        self._row(form, "Word choice (top-p)", self.top_p,
+                  "Only the likeliest words, together this share of the chances, are considered: "
+                  "1 considers them all, lower keeps answers focused.")
+        self.n_ctx = _spin(QSpinBox(self), 512, 262_144, settings.n_ctx)
+        self.n_ctx.setSingleStep(512)
+        self.n_ctx.setSuffix(" tokens")
+        self._row(form, "Conversation memory (context length)", self.n_ctx,
+                  "How much of the conversation the model sees at once, in tokens (a token is about "
+                  "¾ of a word). More needs more memory; it applies when the model next loads.")
+
+    def _models_page(self, settings: Settings, gpu_note: str | None) -> None:
+        form = self._page("Models")
+        self.model = self._path_row(form, "Chat model file", settings.model_path, "GGUF models (*.gguf)",
+                                    "The GGUF model that answers. Empty: the installed default, which the "
+                                    "model manager or the model picker chooses.")
+        self.mmproj = self._path_row(form, "Vision projector (mmproj)", settings.mmproj_path,
+                                     "GGUF projectors (*.gguf)",
+                                     "The file that lets the chat model see images. Empty: the projector "
+                                     "paired with the chat model, if there is one.")
+        self.gpu_offload = QCheckBox("Use the GPU when llama.cpp supports it", self)
+        self.gpu_offload.setChecked(settings.gpu_offload and gpu_note is None)
+        tip = "Runs the model on the graphics card, which is much faster; it applies when the model next loads."
+        self._row(form, "GPU offload", self.gpu_offload, f"{tip} Not here: {gpu_note}" if gpu_note else tip)
+        self.gpu_note = self._caption(form, gpu_note or "")
+        self.gpu_offload.setEnabled(gpu_note is None)
+        self.gpu_note.setVisible(gpu_note is not None)
+        self.manage_models = QPushButton(icon("sliders-horizontal"), "Open the model manager…", self)
+        self._describe(self.manage_models, "Open the model manager",
+                       "Download, import, check or remove models, and see which suit this computer.")
+        self.manage_models.clicked.connect(self.modelsRequested)
+        form.addRow("", self.manage_models)
+
+    def _voice_page(self, settings: Settings, microphones: list[str]) -> None:
+        form = self._page("Voice")
+        self.microphone = QComboBox(self)
+        self.microphone.addItems([_DEFAULT_MIC, *microphones])
+        if settings.microphone and settings.microphone not in microphones:
+            self.microphone.addItem(settings.microphone)  # keep a device that is unplugged now
+        self.microphone.setCurrentText(settings.microphone or _DEFAULT_MIC)
+        self._row(form, "Microphone", self.microphone, "The microphone that push-to-talk listens to.")
+        self.whisper = self._path_row(form, "Whisper model folder", settings.whisper_path, None,
+                                      "The Whisper speech model (a CTranslate2 folder) that turns your "
+                                      "speech into text. Empty: the installed default.")
+        self.shortcut = QKeySequenceEdit(QKeySequence(settings.ptt_shortcut), self)
+        self.shortcut.setMaximumSequenceLength(1)
+        self._row(form, "Push-to-talk shortcut", self.shortcut,
+                  "Hold these keys to speak, let go to stop; the microphone is open only while they are held.")
+        self.send_after_speaking = QCheckBox("Send the question as soon as I stop speaking", self)
+        self.send_after_speaking.setChecked(settings.send_after_speaking)
+        self._row(form, "Send after speaking", self.send_after_speaking,
+                  "Off: what you said waits in the message box, to edit before you send it.")
+
+    def _developer_page(self, settings: Settings) -> None:
+        form = self._page("Developer")
+        self.api_enabled = QCheckBox("Serve an OpenAI-compatible API on this computer", self)
+        self.api_enabled.setChecked(settings.api_enabled)
+        self._row(form, "Local API", self.api_enabled,
+                  "Lets programs on this computer use Hearth's model through the OpenAI API. It listens "
+                  "on 127.0.0.1 only: nothing outside this computer can reach it.")
+        self.api_port = _spin(QSpinBox(self), 0, 65_535, settings.api_port)
+        self._row(form, "API port", self.api_port, "The port the API listens on; 0 picks any free port.")
+        self.api_address = self._caption(form, "")
+        self.api_address.setAccessibleName("API address")
+        self.api_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.api_enabled.toggled.connect(self._show_address)
+        self.api_port.valueChanged.connect(self._show_address)
+        self._show_address()
+        self.remote_url = self._line(form, "Remote engine URL", settings.remote_url,
+                                     "empty: this computer; e.g. http://192.168.1.20:8080/v1",
+                                     "Answer with an OpenAI-compatible server (llama-server, Ollama, LM Studio, "
+                                     "another Hearth) instead of this computer's model.")
+        self.remote_model = self._line(form, "Remote model", settings.remote_model, "empty: the server's first model",
+                                       "The model's name on that server.")
+        self.remote_api_key = self._line(form, "Remote API key", settings.remote_api_key, "if the server wants one",
+                                         "Sent to the remote server when it asks for a key.")
+        self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self._caption(form, "The key is stored in plain text in settings.json.")
+
+    def _show_address(self) -> None:
+        enabled = self.api_enabled.isChecked()
+        self.api_port.setEnabled(enabled)
+        port = self.api_port.value()
+        where = f"http://127.0.0.1:{port}/v1" if port else "http://127.0.0.1 on a free port (shown in the status line)"
+        self.api_address.setText(f"Address: {where}" if enabled else "The API is off.")
+
+    # -- building blocks -----------------------------------------------------------------
+
+    def _page(self, name: str) -> QFormLayout:
+        page = QWidget(self)
+        page.setObjectName(f"SettingsPage{name}")
+        page.setAccessibleName(f"{name} settings")
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(16, 8, 8, 8)
+        heading = QLabel(name, page)
+        heading.setObjectName("SettingsHeading")
+        outer.addWidget(heading)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        self.pages[name] = page
+        self.stack.addWidget(page)
+        self.nav.addItem(name)
+        self.nav.item(self.nav.count() - 1).setIcon(icon(PAGES[name]))
+        return form
+
+    @staticmethod
+    def _describe(widget: QWidget, name: str, tip: str) -> None:
+        widget.setAccessibleName(name)
+        widget.setToolTip(tip)
+
+    def _row(self, form: QFormLayout, label: str, widget: QWidget, tip: str) -> None:
+        self._describe(widget, label, tip)
+        caption = QLabel(label, self)
+        caption.setBuddy(widget)
+        caption.setToolTip(tip)
+        form.addRow(caption, widget)
+
+    def _caption(self, form: QFormLayout, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setObjectName("SettingsCaption")
+        label.setWordWrap(True)
+        form.addRow("", label)
+        return label
+
+    def _line(self, form: QFormLayout, label: str, value: str | None, hint: str, tip: str) -> QLineEdit:
         edit = QLineEdit(value or "", self)
-        edit.setAccessibleName(label)
+        edit.setPlaceholderText(hint)
+        self._row(form, label, edit, tip)
+        return edit
+
+    def _path_row(
+        self, form: QFormLayout, label: str, value: str | None, file_filter: str | None, tip: str
+    ) -> QLineEdit:
+        edit = QLineEdit(value or "", self)
         edit.setPlaceholderText("the installed default")
+        self._describe(edit, label, tip)
         browse = QPushButton("Browse…", self)
-        browse.setAccessibleName(f"Browse for {label.lower()}")
+        self._describe(browse, f"Browse for the {label.lower()}", f"Choose the {label.lower()} on disk")
 
         def pick() -> None:
             if file_filter is None:
@@ -129,25 +279,21 @@ class SettingsDialog(QDialog):
                 edit.setText(chosen)
 
         browse.clicked.connect(pick)
-        row = QHBoxLayout()
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
         row.addWidget(browse)
-        holder = QWidget(self)
-        holder.setLayout(row)
-        row.setContentsMargins(0, 0, 0, 0)
-        form.addRow(label, holder)
+        caption = QLabel(label, self)
+        caption.setBuddy(edit)
+        caption.setToolTip(tip)
+        form.addRow(caption, holder)
         return edit
 
-    def _line(self, form: QFormLayout, label: str, value: str | None, hint: str) -> QLineEdit:
-        edit = QLineEdit(value or "", self)
-        edit.setAccessibleName(label)
-        edit.setPlaceholderText(hint)
-        form.addRow(label, edit)
-        return edit
 
-    @staticmethod
-    def _spin(spin: QSpinBox | QDoubleSpinBox, low: float, high: float, value: float, name: str):
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setAccessibleName(name)
-        return spin
+def _spin(spin: _Spin, low: float, high: float, value: float) -> _Spin:
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setMinimumWidth(140)
+    spin.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)  # a number needs no full row
+    return spin

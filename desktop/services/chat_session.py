@@ -11,22 +11,29 @@ Signals:
     engineFailed(str): the model could not be loaded; the message says why.
     conversationsChanged(list[ConversationSummary]): the list to show, newest first.
     conversationOpened(int, list[StoredMessage]): a conversation was (re)loaded.
-    answerStarted(): the engine began an answer to the last user message.
+    currentChanged(int): the conversation new messages go to (-1: a new, unsaved one);
+        also when the first message creates it.
+    answerStarted(int): the engine began an answer in this conversation.
     answerDelta(str): new answer text, batched to about 30 signals a second.
-    answerFinished(Answer): the answer is complete (or was stopped) and stored.
+    answerFinished(Answer): the answer is complete (or was stopped) and stored in the
+        conversation it was asked in, even if another one was opened meanwhile.
+
+While an answer streams, opening, listing, searching, renaming, deleting and exporting
+conversations still run (between tokens); anything that asks the engine waits for it.
     searchFinished(list[SearchHit]): results of `search()`.
     failed(str): a one-line message for the person; nothing they typed was lost.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -48,7 +55,8 @@ class ChatSession(QObject):
     engineFailed = Signal(str)
     conversationsChanged = Signal(list)
     conversationOpened = Signal(int, list)
-    answerStarted = Signal()
+    currentChanged = Signal(int)
+    answerStarted = Signal(int)
     answerDelta = Signal(str)
     answerFinished = Signal(object)
     searchFinished = Signal(list)
@@ -67,7 +75,8 @@ class ChatSession(QObject):
         self._database = database
         self.system_prompt = system_prompt
         self.options = options or GenerationOptions()
-        self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._deferred: collections.deque[_Task | None] = collections.deque()  # held back by an answer
         self._stream: AnswerStream | None = None
         self._store: ConversationStore | None = None
         self._conversation: int | None = None
@@ -78,31 +87,31 @@ class ChatSession(QObject):
     def start(self) -> None:
         """Start working (call after connecting the signals): reports the engine's state
         and the saved conversations first."""
-        self._tasks.put(self._wait_for_engine)
+        self._put(self._wait_for_engine)
         self._thread.start()
 
     # -- slots (GUI thread) ------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._tasks.put(self._emit_conversations)
+        self._put(self._emit_conversations, quick=True)
 
     def new_conversation(self) -> None:
-        self._tasks.put(self._start_new)
+        self._put(self._start_new, quick=True)
 
     def open_conversation(self, conversation_id: int) -> None:
-        self._tasks.put(lambda: self._open(conversation_id))
+        self._put(lambda: self._open(conversation_id), quick=True)
 
     def send(self, text: str, images: tuple[Attachment, ...] = ()) -> None:
         message = Message.user(text, tuple(images))
-        self._tasks.put(lambda: self._ask(message))
+        self._put(lambda: self._ask(message))
 
     def regenerate(self) -> None:
         """Drop the last answer and answer the last question again."""
-        self._tasks.put(lambda: self._redo(None))
+        self._put(lambda: self._redo(None))
 
     def edit_and_resend(self, position: int, text: str) -> None:
         """Replace the user message at `position` with `text` and answer from there."""
-        self._tasks.put(lambda: self._redo((position, text)))
+        self._put(lambda: self._redo((position, text)))
 
     def set_engine(self, engine: ChatEngine) -> None:
         """Switch to another engine (new model settings); the old one is closed here,
@@ -115,7 +124,7 @@ class ChatSession(QObject):
             self._wait_for_engine()
 
         self.stop()
-        self._tasks.put(task)
+        self._put(task)
 
     def stop(self) -> None:
         stream = self._stream
@@ -123,23 +132,22 @@ class ChatSession(QObject):
             stream.cancel()
 
     def rename(self, conversation_id: int, title: str) -> None:
-        self._tasks.put(lambda: (self._db().rename(conversation_id, title), self._emit_conversations()))
+        self._put(lambda: (self._db().rename(conversation_id, title), self._emit_conversations()), quick=True)
 
     def delete(self, conversation_id: int) -> None:
         def task() -> None:
             self._db().delete(conversation_id)
             if conversation_id == self._conversation:
-                self._conversation, self._history = None, []
-                self.conversationOpened.emit(-1, [])
+                self._start_new()
             self._emit_conversations()
 
-        self._tasks.put(task)
+        self._put(task, quick=True)
 
     def restore(self, conversation_id: int) -> None:
-        self._tasks.put(lambda: (self._db().restore(conversation_id), self._emit_conversations()))
+        self._put(lambda: (self._db().restore(conversation_id), self._emit_conversations()), quick=True)
 
     def search(self, query: str) -> None:
-        self._tasks.put(lambda: self.searchFinished.emit(self._db().search(query)))
+        self._put(lambda: self.searchFinished.emit(self._db().search(query)), quick=True)
 
     def export(self, conversation_id: int, path: Path) -> None:
         def task() -> None:
@@ -151,7 +159,7 @@ class ChatSession(QObject):
             part.write_text(text, encoding="utf-8")
             os.replace(part, path)  # the export appears whole or not at all
 
-        self._tasks.put(task)
+        self._put(task, quick=True)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop the answer in flight, finish queued writes, close the store. Idempotent."""
@@ -171,17 +179,38 @@ class ChatSession(QObject):
 
     def _run(self) -> None:
         try:
-            while (task := self._tasks.get()) is not None:
-                try:
-                    task()
-                except HearthError as error:
-                    self.failed.emit(str(error))
-                except Exception as error:
-                    log.exception("session task failed")
-                    self.failed.emit(f"Something went wrong: {error}")
+            while (task := self._next_task()) is not None:
+                self._run_task(task)
         finally:
             if self._store is not None:
                 self._store.close()
+
+    def _put(self, work: Callable[[], object], *, quick: bool = False) -> None:
+        self._tasks.put(_Task(work, quick))
+
+    def _next_task(self) -> _Task | None:
+        return self._deferred.popleft() if self._deferred else self._tasks.get()
+
+    def _run_task(self, task: _Task) -> None:
+        try:
+            task.work()
+        except HearthError as error:
+            self.failed.emit(str(error))
+        except Exception as error:
+            log.exception("session task failed")
+            self.failed.emit(f"Something went wrong: {error}")
+
+    def _run_quick_tasks(self) -> None:
+        """Between tokens: run what does not need the engine; hold back the rest, in order."""
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            if task is not None and task.quick and not self._deferred:
+                self._run_task(task)
+            else:
+                self._deferred.append(task)
 
     def _db(self) -> ConversationStore:
         if self._store is None:
@@ -200,18 +229,24 @@ class ChatSession(QObject):
 
     def _start_new(self) -> None:
         self._conversation, self._history = None, []
+        self.currentChanged.emit(-1)
         self.conversationOpened.emit(-1, [])
 
     def _open(self, conversation_id: int) -> None:
+        if not self._db().exists(conversation_id):  # deleted meanwhile, or a stale "last open" id
+            self._start_new()
+            return
         stored = self._db().messages(conversation_id)
         self._conversation = conversation_id
         self._history = [s.message for s in stored]
+        self.currentChanged.emit(conversation_id)
         self.conversationOpened.emit(conversation_id, stored)
 
     def _ask(self, message: Message) -> None:
         store = self._db()
         if self._conversation is None:
             self._conversation = store.create(_title_from(message.text))
+            self.currentChanged.emit(self._conversation)
         store.append(self._conversation, message)
         self._history.append(message)
         self._emit_conversations()
@@ -231,9 +266,10 @@ class ChatSession(QObject):
         self._ask(message)
 
     def _answer(self) -> None:
-        assert self._conversation is not None
-        self.answerStarted.emit()
-        stream = self._engine.ask(self._history, system_prompt=self.system_prompt, options=self.options)
+        conversation = self._conversation
+        assert conversation is not None
+        self.answerStarted.emit(conversation)
+        stream = self._engine.ask(list(self._history), system_prompt=self.system_prompt, options=self.options)
         self._stream = stream
         pending: list[str] = []
         last_emit = time.monotonic()
@@ -245,20 +281,28 @@ class ChatSession(QObject):
                     self.answerDelta.emit("".join(pending))
                     pending.clear()
                     last_emit = now
+                    self._run_quick_tasks()
             if pending:
                 self.answerDelta.emit("".join(pending))
             answer = stream.result()
         finally:  # on error the question stays stored and in the history: regenerate retries it
             self._stream = None
-        self._store_answer(answer)
+        self._store_answer(conversation, answer)
 
-    def _store_answer(self, answer: Answer) -> None:
-        assert self._conversation is not None
+    def _store_answer(self, conversation: int, answer: Answer) -> None:
         reply = Message.assistant(answer.text)
         stats = asdict(answer.stats)
-        self._db().append(self._conversation, reply, stats=stats)
-        self._history.append(reply)
+        self._db().append(conversation, reply, stats=stats)
+        if conversation == self._conversation:  # another one may have been opened meanwhile
+            self._history.append(reply)
         self.answerFinished.emit(answer)
+        self._emit_conversations()
+
+
+@dataclass(frozen=True)
+class _Task:
+    work: Callable[[], object]
+    quick: bool  # needs no engine: may run between the tokens of an answer
 
 
 def _title_from(text: str) -> str:

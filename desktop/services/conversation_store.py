@@ -131,6 +131,13 @@ class ConversationStore:
         ).fetchall()
         return [ConversationSummary(*row) for row in rows]
 
+    def exists(self, conversation_id: int) -> bool:
+        """Whether the conversation is there and not deleted."""
+        row = self._db.execute(
+            "SELECT 1 FROM conversations WHERE id = ? AND deleted_at IS NULL", (conversation_id,)
+        ).fetchone()
+        return row is not None
+
     def rename(self, conversation_id: int, title: str) -> None:
         self._write("UPDATE conversations SET title = ? WHERE id = ?", (title.strip() or "Untitled", conversation_id))
 

@@ -67,7 +67,7 @@ def test_a_remote_engine_that_is_down_keeps_what_was_typed(qtbot, apps):
     assert "Could not reach the remote engine at http://127.0.0.1:9/v1" in failed.args[0]
     # the question stays in the conversation (and its history), so Regenerate can retry it
     assert [b.text for b in app.window.chat.bubbles] == ["Is anyone there?"]
-    qtbot.waitUntil(lambda: app.window.conversations.count() == 1)
+    qtbot.waitUntil(lambda: app.window.sidebar.highlighted_id() is not None)  # saved, and open
 
 
 def test_the_settings_dialog_switches_the_api(qtbot, apps):

@@ -38,7 +38,7 @@ def test_starter_models_say_how_to_get_a_real_vision_model(qtbot, hearth):
     assert hearth.models_dialog is not None
     qtbot.waitUntil(hearth.models_dialog.isVisible)
     hearth.models_dialog.close()
-    qtbot.mouseClick(tip.dismiss_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tip.close_button, Qt.MouseButton.LeftButton)
     assert not tip.isVisible()
 
 
@@ -84,10 +84,9 @@ def test_export_and_rename(qtbot, hearth, tmp_path):
     hearth.settings = hearth.settings.updated(temperature=0.0)
     hearth.session.options = hearth.session.options.__class__(temperature=0.0, max_tokens=8)
     ask(qtbot, hearth, "Say hi.")
-    qtbot.waitUntil(lambda: hearth.window.conversations.count() == 1)
-    item = hearth.window.conversations.item(0)
+    qtbot.waitUntil(lambda: hearth.window.sidebar.highlighted_id() is not None)
     with qtbot.waitSignal(hearth.session.conversationsChanged, timeout=10_000) as blocker:
-        item.setText("Greetings")  # what editing the item in the list does
+        hearth.window.renameRequested.emit(hearth.window.sidebar.highlighted_id(), "Greetings")
     assert blocker.args[0][0].title == "Greetings"
     conversation = blocker.args[0][0].id
     target = tmp_path / "out.json"
@@ -101,24 +100,25 @@ def test_export_and_rename(qtbot, hearth, tmp_path):
     assert markdown.read_text().startswith("# Greetings")
 
 
-def test_dark_palette_rerenders_code_colours(qtbot, hearth):
-    """Dark/light follows the OS: Qt reports it as a colour scheme (where the platform
-    tells) or a palette change; the offscreen test platform only has the palette."""
-    from PySide6.QtGui import QColor, QPalette
-    from PySide6.QtWidgets import QApplication
-
+def test_dark_theme_recolours_the_window_and_code(qtbot, hearth):
+    """Dark/light follows the OS (Qt's colour scheme or palette); the theme re-applies
+    the palette and stylesheet, and answers re-colour their code."""
     from desktop.core.conversation import Message
+    from desktop.gui.chat.code_block import CodeBlock
 
     bubble = hearth.window.chat.add_message(Message.assistant("```python\nimport os\n```"))
-    light = bubble.view.toHtml()
-    original = QApplication.palette()
-    dark = QPalette(original)
-    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
+    hearth.window.show()
+    code = bubble.view.findChild(CodeBlock)
+    qtbot.waitUntil(code.isVisible)
+    hearth.theme.force("light")
+    light = code.grab().toImage()
     try:
-        QApplication.setPalette(dark)
-        qtbot.waitUntil(lambda: bubble.view.toHtml() != light)
+        hearth.theme.force("dark")
+        qtbot.waitUntil(lambda: code.grab().toImage() != light)
+        assert hearth.window.chat.viewport().palette().color(hearth.window.chat.viewport().backgroundRole()).name() \
+            == "#1e1f22"
     finally:
-        QApplication.setPalette(original)
+        hearth.theme.force(None)
 
 
 def test_closing_mid_answer_exits_cleanly(qtbot, hearth):

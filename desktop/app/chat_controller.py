@@ -1,0 +1,185 @@
+"""Keeps the window and the conversation session in step, so nothing typed is lost.
+
+- Each conversation keeps its own draft, and an edit of an earlier message belongs
+  to the conversation it was started in: switching away takes it along, coming back
+  brings it back.
+- An answer keeps streaming into the conversation it was asked in while another is
+  open; going back shows it, still streaming.
+- While an answer streams, Regenerate and Edit are off and Enter waits (the text stays).
+- Deleting shows an undo bar in the chat for a few seconds (Ctrl+Z in the list too).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+
+from desktop.core.conversation import Message
+from desktop.core.engine_types import Answer
+from desktop.gui.chat.composer import Draft
+from desktop.gui.main_window import MainWindow
+from desktop.services.chat_session import ChatSession
+
+__all__ = ["NEW", "ChatController"]
+
+NEW = -1  # a new conversation that has no messages (and no id) yet
+
+
+class ChatController(QObject):
+    def __init__(self, window: MainWindow, session: ChatSession) -> None:
+        super().__init__(window)  # the window owns it
+        self.window, self.session = window, session
+        self.composer, self.chat = window.composer, window.chat
+        self.current = NEW  # where new messages go
+        self.shown = NEW  # what the chat view shows
+        self.answering: int | None = None  # the conversation an answer streams into
+        self.partial = ""  # that answer so far
+        self.drafts: dict[int, Draft] = {}
+        self.titles: dict[int, str] = {}
+        self.deleted: list[int] = []
+        self._connect()
+
+    def _connect(self) -> None:
+        window, session, composer, chat = self.window, self.session, self.composer, self.chat
+        # Model state -> status line and composer.
+        session.engineReady.connect(window.show_engine)
+        session.engineFailed.connect(window.show_engine_failure)
+        # Conversations: list, open, new, rename, export, delete with undo, search.
+        session.conversationsChanged.connect(self._listed)
+        session.searchFinished.connect(window.show_search_results)
+        session.currentChanged.connect(self._current_changed)
+        session.conversationOpened.connect(self._opened)
+        window.newConversationRequested.connect(lambda: self.switch_to(NEW))
+        window.conversationSelected.connect(self.switch_to)
+        window.renameRequested.connect(session.rename)
+        window.exportRequested.connect(lambda conversation, path: session.export(conversation, Path(path)))
+        window.searchRequested.connect(lambda text: session.search(text) if text.strip() else session.refresh())
+        window.deleteRequested.connect(self.delete)
+        window.undoDeleteRequested.connect(self.undo_delete)
+        # A turn: composer -> session -> streamed answer in the chat view.
+        composer.submitted.connect(self._submitted)
+        composer.editSubmitted.connect(self._edit_submitted)
+        composer.stopRequested.connect(session.stop)
+        session.answerStarted.connect(self._started)
+        session.answerDelta.connect(self._delta)
+        session.answerFinished.connect(self._finished)
+        session.failed.connect(self._failed)
+        # Regenerate the last answer; edit a sent message and resend from there.
+        chat.regenerateRequested.connect(self._regenerate)
+        chat.editRequested.connect(self._edit)
+
+    # -- conversations -------------------------------------------------------------------
+
+    def switch_to(self, conversation: int) -> None:
+        """Open `conversation` (NEW: a new chat); the composer's draft stays with the old one."""
+        if conversation == self.current and conversation != NEW:
+            self.composer.edit.setFocus()
+            return
+        self.drafts[self.current] = self.composer.take_draft()
+        self.composer.restore_draft(self.drafts.pop(conversation, Draft()))
+        self.current = conversation
+        self.window.sidebar.set_current(None if conversation == NEW else conversation)
+        self.window.set_conversation_title(self.titles.get(conversation, ""))
+        if conversation == NEW:
+            self.session.new_conversation()
+        else:
+            self.session.open_conversation(conversation)
+        self.composer.edit.setFocus()
+
+    def delete(self, conversation: int) -> None:
+        self.deleted.append(conversation)
+        if conversation == self.current:
+            self.drafts[conversation] = self.composer.take_draft()  # comes back with Undo
+            self.composer.restore_draft(self.drafts.pop(NEW, Draft()))
+            self.current = NEW
+        self.session.delete(conversation)
+        self.window.undo_bar.show_deleted(self.titles.get(conversation, ""))
+
+    def undo_delete(self) -> None:
+        if self.deleted:
+            conversation = self.deleted.pop()
+            self.session.restore(conversation)
+            self.switch_to(conversation)
+
+    def _listed(self, summaries: list) -> None:
+        self.titles = {s.id: s.title for s in summaries}
+        self.window.show_conversations(summaries)
+        self.window.sidebar.set_current(None if self.current == NEW else self.current)
+        self.window.set_conversation_title(self.titles.get(self.current, ""))
+
+    def _current_changed(self, conversation: int) -> None:
+        if self.shown == NEW and conversation != NEW and self.chat.message_count:
+            self.shown = conversation  # the new chat on screen was just saved
+        self.current = conversation  # the session's word is final (its tasks run in order)
+        self.window.sidebar.set_current(None if self.current == NEW else self.current)
+        self.window.set_conversation_title(self.titles.get(self.current, ""))
+
+    def _opened(self, conversation: int, stored: list) -> None:
+        if conversation != self.current:
+            return  # the person has moved on already
+        self.shown = conversation
+        self.chat.show_conversation(stored)
+        if self.answering is not None and self.answering == conversation:
+            self.chat.begin_answer()  # still streaming: show it so far
+            if self.partial:
+                self.chat.append_delta(self.partial)
+        self.chat.set_busy(self.answering is not None)
+
+    # -- a turn --------------------------------------------------------------------------
+
+    def _submitted(self, text: str, images: tuple) -> None:
+        self.chat.add_message(Message.user(text, images))
+        self.session.send(text, images)
+
+    def _edit_submitted(self, position: int, text: str) -> None:
+        bubble = self.chat.bubble_at(position)
+        kept_images = bubble.message.images if bubble is not None else ()  # an edit keeps the images
+        self.chat.truncate(position)
+        self.chat.add_message(Message.user(text, kept_images))
+        self.session.edit_and_resend(position, text)
+
+    def _started(self, conversation: int) -> None:
+        self.answering, self.partial = conversation, ""
+        self._set_busy(True)
+        if self.shown == conversation:
+            self.chat.begin_answer()
+
+    def _delta(self, text: str) -> None:
+        self.partial += text
+        if self.answering is not None and self.shown == self.answering:
+            self.chat.append_delta(text)
+
+    def _finished(self, answer: Answer) -> None:
+        if self.answering is not None and self.shown == self.answering:
+            self.chat.finish_answer(answer)
+        self.answering, self.partial = None, ""
+        self._set_busy(False)
+        self.window.set_state("Stopped" if answer.stats.finish_reason == "cancelled" else "Ready")
+
+    def _failed(self, message: str) -> None:
+        if self.answering is not None:
+            if self.shown == self.answering:
+                self.chat.abandon_answer()
+            self.answering, self.partial = None, ""
+            self._set_busy(False)
+            self.window.set_state("Ready")
+        self.composer.show_notice(message)
+
+    def _regenerate(self) -> None:
+        if self.answering is not None or not self.chat.bubbles:
+            return  # never while an answer streams: it would leave two answers
+        self.chat.truncate(self.chat.bubbles[-1].position)
+        self.session.regenerate()
+
+    def _edit(self, position: int, text: str) -> None:
+        if self.answering is None:
+            self.composer.begin_edit(position, text)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        self.chat.set_busy(busy)
+        if busy:
+            elsewhere = self.answering is not None and self.answering != self.shown
+            title = self.titles.get(self.answering or NEW, "")
+            self.window.set_state(f"Answering in “{title}”…" if elsewhere and title else "Answering…")

@@ -1,0 +1,247 @@
+"""An assistant's answer as widgets: prose as rich text, each top-level code block a CodeBlock.
+
+Streaming is cheap: the answer is split into blocks by `core.markdown_blocks.BlockStream`;
+a block is rendered once when it is committed (no later text can change it) and only the
+open tail's widgets change on a delta, so a delta costs the tail, not the answer. A
+committed code block keeps the widget it streamed into (coloured in full once). When the
+answer ends, neighbouring prose blocks are joined into one view (text selects across
+paragraphs), so the result equals rendering the finished answer from scratch.
+
+Model output is untrusted: prose is rendered by `core.markdown_render` (raw HTML escaped,
+images shown as links), `ProseView.loadResource` refuses every resource, and only http,
+https and mailto links open, in the system's browser, when clicked.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
+
+from desktop.core.markdown_blocks import Block, BlockStream, split_blocks
+from desktop.core.markdown_render import ProseStyle, prose_stylesheet, render_prose
+from desktop.gui.chat.code_block import CodeBlock
+from desktop.gui.theme import BODY_PX, current_palette, is_dark
+
+__all__ = ["AnswerView", "ProseView"]
+
+OPENED_SCHEMES = ("http", "https", "mailto")
+
+
+class ProseView(QTextBrowser):
+    """Rich text that is as tall as its content, never scrolls itself, never fetches anything."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ProseText")
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # an unbreakable table
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().setDocumentMargin(0)
+        self.horizontalScrollBar().rangeChanged.connect(lambda _low, _high: self._fit())
+        self.anchorClicked.connect(_open_link)
+        self.markdown = ""
+        self.renders = 0  # times rendered (tests: a committed block is rendered once)
+        self._dark: bool | None = None
+
+    def set_markdown(self, markdown: str) -> None:
+        if markdown != self.markdown or self._dark != is_dark():
+            self.markdown = markdown
+            self._render()
+
+    def loadResource(self, _kind: int, _name: QUrl) -> object:
+        return None  # no remote or local resource is ever loaded from model output
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kind = event.type()
+        if kind == QEvent.Type.PaletteChange and self.markdown and self._dark != is_dark():
+            self._render()
+        elif kind in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if abs(event.angleDelta().y()) > abs(event.angleDelta().x()):
+            event.ignore()  # the chat scrolls, not this view
+            return
+        super().wheelEvent(event)
+
+    def _render(self) -> None:
+        self.ensurePolished()  # the stylesheet's font size first: the document takes the widget's font
+        palette = current_palette()
+        self._dark = palette.dark
+        style = ProseStyle(BODY_PX, palette.inline_code, palette.border, palette.code_bg, palette.muted)
+        self.document().setDefaultStyleSheet(prose_stylesheet(style))
+        self.setHtml(render_prose(self.markdown, dark=palette.dark))
+        self.renders += 1
+        self._fit()
+
+    def _fit(self) -> None:
+        document = self.document()
+        margins = self.contentsMargins()
+        width = self.width() - margins.left() - margins.right()  # the viewport's, even before it is shown
+        if document.textWidth() != width:
+            document.setTextWidth(width)
+        height = ceil(document.size().height()) + margins.top() + margins.bottom()
+        if self.horizontalScrollBar().maximum() > 0:
+            height += self.horizontalScrollBar().sizeHint().height()
+        if height != self.height():
+            self.setFixedHeight(height)
+
+
+class AnswerView(QWidget):
+    """An answer: a column of ProseViews and CodeBlocks, updated block by block while streaming."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(10)
+        self._text = ""
+        self._stream: BlockStream | None = None  # while streaming
+        self._parts: list[tuple[QWidget, list[Block]]] = []  # committed: rendered, final
+        self._tail: list[QWidget] = []  # the open tail: re-rendered on each delta
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def widgets(self) -> tuple[QWidget, ...]:
+        """The ProseViews and CodeBlocks, top to bottom."""
+        return tuple(widget for widget, _blocks in self._parts) + tuple(self._tail)
+
+    @property
+    def committed_widgets(self) -> tuple[QWidget, ...]:
+        """The widgets of committed blocks: while the answer streams, never rendered again."""
+        return tuple(widget for widget, _blocks in self._parts)
+
+    @property
+    def code_blocks(self) -> tuple[str, ...]:
+        """The raw code of each top-level code block (what its Copy button copies)."""
+        return tuple(w.code for w in self.widgets if isinstance(w, CodeBlock))
+
+    def plain_text(self) -> str:
+        return "\n\n".join(
+            w.code.rstrip("\n") if isinstance(w, CodeBlock) else w.toPlainText().strip() for w in self.widgets
+        )
+
+    def set_text(self, text: str, *, streaming: bool) -> None:
+        """Show `text`, the whole answer so far; `streaming=False` once it is complete."""
+        if text == self._text and streaming == self.streaming:
+            return
+        if self._stream is None:
+            self._clear()
+            if not streaming:
+                self._text = text
+                for group in _groups(split_blocks(text)):
+                    self._parts.append((self._add(group, len(self._parts)), group))
+                return
+            self._stream = BlockStream()
+        update = self._stream.feed(text) if streaming else self._stream.finish(text)
+        self._text = text
+        if update.reset:
+            self._clear()
+        for block in update.committed:
+            self._commit(block)
+        self._show_tail(update.tail)
+        if not streaming:
+            self._stream = None
+            self._join_prose()
+
+    def _commit(self, block: Block) -> None:
+        kind = CodeBlock if block.kind == "code" else ProseView
+        if self._tail and isinstance(self._tail[0], kind):  # the widget it streamed into
+            widget = self._tail.pop(0)
+            _update(widget, [block], closed=True)
+        else:
+            widget = self._add([block], len(self._parts))
+        self._parts.append((widget, [block]))
+
+    def _show_tail(self, blocks: tuple[Block, ...]) -> None:
+        old, self._tail = self._tail, []
+        for group in _groups(list(blocks)):
+            kind = CodeBlock if group[0].kind == "code" else ProseView
+            while old and not isinstance(old[0], kind):
+                self._drop(old.pop(0))
+            if old:
+                widget = old.pop(0)
+                _update(widget, group, closed=group[0].closed)
+            else:
+                widget = self._add(group, len(self._parts) + len(self._tail), closed=group[0].closed)
+            self._tail.append(widget)
+        for widget in old:
+            self._drop(widget)
+
+    def _join_prose(self) -> None:
+        """Neighbouring prose blocks into one view, as a from-scratch render has them."""
+        joined: list[tuple[QWidget, list[Block]]] = []
+        for widget, blocks in self._parts:
+            if joined and isinstance(widget, ProseView) and isinstance(joined[-1][0], ProseView):
+                self._drop(widget)
+                joined[-1] = (joined[-1][0], joined[-1][1] + blocks)
+            else:
+                joined.append((widget, list(blocks)))
+        for widget, blocks in joined:
+            _update(widget, blocks, closed=True)  # no-op where nothing was joined
+        self._parts = joined
+
+    def _add(self, blocks: list[Block], index: int, *, closed: bool = True) -> QWidget:
+        widget: QWidget
+        if blocks[0].kind == "code":
+            block = blocks[0]
+            widget = CodeBlock(block.code, block.language, closed=closed, parent=self)
+        else:
+            widget = ProseView(self)
+            widget.resize(self.width(), widget.height())  # lay the text out once, at the right width
+            widget.set_markdown("".join(block.source for block in blocks))
+        self._layout.insertWidget(index, widget)
+        return widget
+
+    def _drop(self, widget: QWidget) -> None:
+        self._layout.removeWidget(widget)
+        widget.hide()
+        widget.deleteLater()
+
+    def _clear(self) -> None:
+        for widget in self.widgets:
+            self._drop(widget)
+        self._parts, self._tail = [], []
+
+
+def _groups(blocks: list[Block]) -> list[list[Block]]:
+    """Neighbouring prose blocks share a view; each code block has its own."""
+    groups: list[list[Block]] = []
+    for block in blocks:
+        if block.kind == "prose" and groups and groups[-1][0].kind == "prose":
+            groups[-1].append(block)
+        else:
+            groups.append([block])
+    return groups
+
+
+def _update(widget: QWidget, blocks: list[Block], *, closed: bool) -> None:
+    if isinstance(widget, CodeBlock):
+        widget.set_code(blocks[0].code, blocks[0].language, closed=closed)
+    elif isinstance(widget, ProseView):
+        widget.set_markdown("".join(block.source for block in blocks))
+
+
+def _open_link(url: QUrl) -> None:
+    if url.scheme().lower() in OPENED_SCHEMES:
+        QDesktopServices.openUrl(url)

@@ -1,0 +1,253 @@
+"""The conversation: a centred reading column of messages that stays fast when long.
+
+- Only the newest messages are built when a conversation opens; older ones are built
+  in batches as the reader scrolls up (a 1,000-message conversation opens at once).
+- The view follows a streaming answer only while the reader is at the bottom; once
+  they scroll up it stays put and a "jump to latest" button appears.
+- Model output is untrusted: answers render through `AnswerView` (no raw HTML, nothing
+  loaded, links open only when clicked).
+
+Signals (ChatView):
+    regenerateRequested(): "Regenerate" under the last answer.
+    editRequested(int, str): "Edit" on one of the person's messages: position and text.
+    imageOpened(Attachment): a thumbnail was clicked.
+    promptChosen(str): an example prompt on the empty conversation was clicked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+
+from desktop.core.conversation import Message
+from desktop.core.engine_types import Answer
+from desktop.gui.chat.message_widgets import AssistantMessage, MessageWidget, UserMessage
+from desktop.gui.chat.welcome import Welcome
+from desktop.gui.icons import IconButton
+from desktop.gui.theme import COLUMN_PX
+
+__all__ = ["ChatView"]
+
+FIRST_BATCH = 24  # messages built when a conversation opens
+OLDER_BATCH = 24  # built each time the reader nears the top
+_NEAR_TOP_PX = 300
+_BOTTOM_SLACK_PX = 24
+
+
+class ChatView(QScrollArea):
+    regenerateRequested = Signal()
+    editRequested = Signal(int, str)
+    imageOpened = Signal(object)
+    promptChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ChatScroll")
+        self.setAccessibleName("Conversation")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(self)
+        body.setObjectName("ChatBody")
+        row = QHBoxLayout(body)
+        row.setContentsMargins(16, 16, 16, 16)
+        self.column = QWidget(body)
+        self.column.setMaximumWidth(COLUMN_PX)
+        row.addStretch(1)
+        row.addWidget(self.column, 100)
+        row.addStretch(1)
+        self._layout = QVBoxLayout(self.column)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(12)
+        self.welcome = Welcome(self.column)
+        self.welcome.promptChosen.connect(self.promptChosen.emit)
+        self._layout.addWidget(self.welcome)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+
+        self.bubbles: list[MessageWidget] = []  # the built messages, oldest first
+        self._older: list = []  # stored messages not built yet (StoredMessage), oldest first
+        self._streaming: AssistantMessage | None = None
+        self._busy = False
+        self._stick = True  # follow the bottom
+        self._anchor: tuple[int, int] | None = None  # (maximum, value) before older ones were built
+        self.jump_button = IconButton("arrow-down", "Jump to latest", self, size=18)
+        self.jump_button.setObjectName("JumpToLatest")
+        self.jump_button.setFixedSize(36, 36)
+        self.jump_button.clicked.connect(self.scroll_to_bottom)
+        self.jump_button.hide()
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._range_changed)
+        bar.valueChanged.connect(self._value_changed)
+        self._show_welcome()
+
+    # -- what is shown -----------------------------------------------------------------
+
+    def show_conversation(self, stored: list) -> None:
+        """Show a conversation (StoredMessage list): the newest messages now, older on scroll."""
+        self.clear()
+        self._older = list(stored[:-FIRST_BATCH]) if len(stored) > FIRST_BATCH else []
+        for item in stored[len(self._older):]:
+            self.add_message(item.message, item.stats)
+        self._stick = True
+        self.scroll_to_bottom()
+
+    def clear(self) -> None:
+        for bubble in self.bubbles:
+            bubble.setParent(None)
+            bubble.deleteLater()
+        self.bubbles.clear()
+        self._older = []
+        self._streaming = None
+        self._show_welcome()
+
+    def add_message(self, message: Message, stats: dict | None = None) -> MessageWidget:
+        bubble = self._make(message, self._next_position(), stats)
+        self._layout.insertWidget(self._layout.count() - 1, bubble)
+        bubble.show()
+        self.bubbles.append(bubble)
+        self._mark_last_answer()
+        self._show_welcome()
+        if message.role == "user":
+            self.scroll_to_bottom()  # a new question brings the reader to the end
+        return bubble
+
+    def truncate(self, position: int) -> None:
+        """Remove the messages from `position` on (regenerate, edit-and-resend)."""
+        self._streaming = None
+        while self.bubbles and self.bubbles[-1].position >= position:
+            bubble = self.bubbles.pop()
+            bubble.setParent(None)
+            bubble.deleteLater()
+        self._older = [s for s in self._older if s.position < position]
+        self._mark_last_answer()
+        self._show_welcome()
+
+    def bubble_at(self, position: int) -> MessageWidget | None:
+        return next((b for b in self.bubbles if b.position == position), None)
+
+    @property
+    def message_count(self) -> int:
+        return len(self._older) + len(self.bubbles)
+
+    # -- a streaming answer --------------------------------------------------------------
+
+    def begin_answer(self) -> None:
+        question = self.bubbles[-1].message if self.bubbles else None
+        reading = bool(question is not None and question.role == "user" and question.images)
+        bubble = AssistantMessage(Message.assistant(""), self._next_position(), self.column,
+                                  streaming=True, reading_image=reading)
+        self._connect(bubble)
+        self._layout.insertWidget(self._layout.count() - 1, bubble)
+        bubble.show()
+        self.bubbles.append(bubble)
+        self._streaming = bubble
+        self._mark_last_answer()
+
+    def append_delta(self, text: str) -> None:
+        if self._streaming is not None:
+            self._streaming.append(text)
+
+    def finish_answer(self, answer: Answer) -> None:
+        if self._streaming is None:
+            self.begin_answer()
+        assert self._streaming is not None
+        self._streaming.message = Message.assistant(answer.text)
+        self._streaming.finish(answer.text, asdict(answer.stats))
+        self._streaming = None
+        self._mark_last_answer()
+
+    def abandon_answer(self) -> None:
+        """The answer failed: drop its empty message."""
+        bubble = self._streaming
+        self._streaming = None
+        if bubble is not None and not bubble.text:
+            self.bubbles.remove(bubble)
+            bubble.setParent(None)
+            bubble.deleteLater()
+        elif bubble is not None:
+            bubble.finish(bubble.text, None)
+        self._mark_last_answer()
+
+    def set_busy(self, busy: bool) -> None:
+        """While an answer streams, Regenerate and Edit are off (they would conflict)."""
+        self._busy = busy
+        for bubble in self.bubbles:
+            bubble.set_busy(busy)
+
+    # -- scrolling -----------------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        return self._stick
+
+    def scroll_to_bottom(self) -> None:
+        self._stick = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.jump_button.hide()
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        bar = self.verticalScrollBar()
+        if self._anchor is not None:  # older messages were built above: keep the view still
+            old_maximum, old_value = self._anchor
+            self._anchor = None
+            bar.setValue(old_value + (maximum - old_maximum))
+        elif self._stick:
+            bar.setValue(maximum)
+        if maximum == 0 and self._older:
+            self._build_older()  # the newest ones do not fill the view yet
+
+    def _value_changed(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._stick = value >= bar.maximum() - _BOTTOM_SLACK_PX
+        self.jump_button.setVisible(not self._stick and bar.maximum() > 0)
+        if value <= _NEAR_TOP_PX and self._older and self._anchor is None:
+            self._build_older()
+
+    def _build_older(self) -> None:
+        batch, self._older = self._older[-OLDER_BATCH:], self._older[:-OLDER_BATCH]
+        bar = self.verticalScrollBar()
+        self._anchor = (bar.maximum(), bar.value())
+        built = [self._make(item.message, item.position, item.stats) for item in batch]
+        for index, bubble in enumerate(built):
+            self._layout.insertWidget(1 + index, bubble)  # after the welcome
+        self.bubbles[:0] = built
+
+    def resizeEvent(self, event: QEvent) -> None:
+        super().resizeEvent(event)
+        viewport = self.viewport().geometry()
+        self.jump_button.move(viewport.center().x() - 18, viewport.bottom() - 52)
+        self.jump_button.raise_()
+
+    # -- private -------------------------------------------------------------------------
+
+    def _make(self, message: Message, position: int, stats: dict | None) -> MessageWidget:
+        bubble: MessageWidget
+        if message.role == "user":
+            bubble = UserMessage(message, position, self.column)
+        else:
+            bubble = AssistantMessage(message, position, self.column)
+            bubble.set_stats(stats)
+        bubble.set_busy(self._busy)
+        self._connect(bubble)
+        return bubble
+
+    def _connect(self, bubble: MessageWidget) -> None:
+        bubble.editRequested.connect(self.editRequested.emit)
+        bubble.regenerateRequested.connect(self.regenerateRequested.emit)
+        bubble.imageOpened.connect(self.imageOpened.emit)
+
+    def _next_position(self) -> int:
+        return self.bubbles[-1].position + 1 if self.bubbles else len(self._older)
+
+    def _mark_last_answer(self) -> None:
+        last = self.bubbles[-1] if self.bubbles else None
+        for bubble in self.bubbles:
+            if isinstance(bubble, AssistantMessage):
+                bubble.set_last(bubble is last and self._streaming is None)
+
+    def _show_welcome(self) -> None:
+        self.welcome.setVisible(not self.bubbles and not self._older)

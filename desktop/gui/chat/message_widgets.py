@@ -1,0 +1,281 @@
+"""One message in the chat: the person's in a tinted bubble on the right, Hearth's as
+plain text across the column (as ChatGPT and Claude show them).
+
+Actions (copy, edit, regenerate) sit under a message as icon buttons. They are shown
+while the pointer is over the message or one of them has keyboard focus (Tab reaches
+them even while they are faded out), and always under the last answer.
+
+Signals (MessageWidget):
+    editRequested(int, str): "Edit" on the person's message: its position and text.
+    regenerateRequested(): "Regenerate" under the last answer.
+    imageOpened(Attachment): a thumbnail was clicked.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QEnterEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsOpacityEffect,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.conversation import Attachment, Message
+from desktop.gui.chat.answer_view import AnswerView
+from desktop.gui.chat.attachments import attachment_pixmap
+from desktop.gui.icons import IconButton
+
+__all__ = ["AssistantMessage", "MessageWidget", "UserMessage", "stats_line"]
+
+_COPIED_MS = 1500
+_THINKING_MS = 450
+
+
+def stats_line(stats: dict) -> str:
+    """One quiet line of what applies to this answer; nothing that does not."""
+    parts = []
+    if stats.get("ttft_s") is not None:
+        parts.append(f"first token {stats['ttft_s']:.2f} s")
+    steps = stats.get("completion_tokens", 0) - 1
+    if steps > 0 and stats.get("decode_s", 0) > 0:
+        parts.append(f"{steps / stats['decode_s']:.1f} tokens/s")
+    encode_ms = stats.get("image_encode_s", 0) * 1000
+    if stats.get("image_count") and encode_ms >= 1:  # a follow-up reuses the encoded image
+        parts.append(f"image encode {encode_ms:.0f} ms")
+    if stats.get("finish_reason") == "cancelled":
+        parts.append("stopped")
+    return " · ".join(parts)
+
+
+class _ActionRow(QWidget):
+    """Icon buttons under a message; faded out unless revealed (still focusable)."""
+
+    def __init__(self, parent: QWidget, *, align_right: bool) -> None:
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        if align_right:
+            self._layout.addStretch(1)
+        self._trailing_stretch = not align_right
+        self._effect = QGraphicsOpacityEffect(self)
+        self.setGraphicsEffect(self._effect)
+        self._pinned = False
+        self._hovered = False
+        self._focused = 0
+        self._update()
+
+    def add(self, button: QToolButton) -> QToolButton:
+        button.installEventFilter(self)
+        self._layout.addWidget(button)
+        return button
+
+    def finish(self) -> None:
+        if self._trailing_stretch:
+            self._layout.addStretch(1)
+
+    def set_pinned(self, pinned: bool) -> None:
+        self._pinned = pinned
+        self._update()
+
+    def set_hovered(self, hovered: bool) -> None:
+        self._hovered = hovered
+        self._update()
+
+    @property
+    def revealed(self) -> bool:
+        return self._pinned or self._hovered or self._focused > 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
+            self._focused += 1
+            self._update()
+        elif event.type() == QEvent.Type.FocusOut:
+            self._focused = max(0, self._focused - 1)
+            self._update()
+        return False
+
+    def _update(self) -> None:
+        self._effect.setOpacity(1.0 if self.revealed else 0.0)
+
+
+class MessageWidget(QWidget):
+    editRequested = Signal(int, str)
+    regenerateRequested = Signal()
+    imageOpened = Signal(object)
+
+    def __init__(self, message: Message, position: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = message
+        self.position = position
+        self.text = message.text
+        self.setAccessibleName("Your message" if message.role == "user" else "Hearth's answer")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 6, 0, 6)
+        self._layout.setSpacing(4)
+        self.actions = _ActionRow(self, align_right=message.role == "user")
+        self.copy_button = self.actions.add(IconButton("copy", "Copy message", self.actions, size=16))
+        self.copy_button.clicked.connect(self._copy)
+        self.copied_label = QLabel("Copied", self.actions)
+        self.copied_label.setObjectName("Caption")
+        self.copied_label.hide()
+
+    def set_busy(self, busy: bool) -> None:
+        """While an answer streams, actions that would conflict with it are disabled."""
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        self.actions.set_hovered(True)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        self.actions.set_hovered(False)
+
+    def _thumbnails(self, images: tuple[Attachment, ...], align_right: bool) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        if align_right:
+            row.addStretch(1)
+        for image in images:
+            thumb = QToolButton(self)
+            thumb.setIcon(attachment_pixmap(image, 120))
+            thumb.setIconSize(QSize(120, 120))
+            thumb.setToolTip(f"{image.source_name}: click to view")
+            thumb.setAccessibleName(f"Image {image.source_name}")
+            thumb.setProperty("attachment", image)
+            thumb.clicked.connect(lambda _=False, a=image: self.imageOpened.emit(a))
+            row.addWidget(thumb)
+        if not align_right:
+            row.addStretch(1)
+        return row
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text)
+        self.copy_button.set_icon_name("check")
+        self.copy_button.setToolTip("Copied")
+        self.copied_label.show()
+        QTimer.singleShot(_COPIED_MS, self, self._copied_done)
+
+    def _copied_done(self) -> None:
+        self.copy_button.set_icon_name("copy")
+        self.copy_button.setToolTip("Copy message")
+        self.copied_label.hide()
+
+
+class UserMessage(MessageWidget):
+    """The person's message: a tinted bubble on the right, at most ~75 % of the column."""
+
+    def __init__(self, message: Message, position: int, parent: QWidget | None = None) -> None:
+        super().__init__(message, position, parent)
+        if message.images:
+            self._layout.addLayout(self._thumbnails(message.images, align_right=True))
+        self.bubble = QFrame(self)
+        self.bubble.setObjectName("UserBubble")
+        bubble_layout = QVBoxLayout(self.bubble)
+        bubble_layout.setContentsMargins(14, 10, 14, 10)
+        self.label = QLabel(self.bubble)
+        self.label.setObjectName("MessageText")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # what the person typed, never markup
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        bubble_layout.addWidget(self.label)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.bubble)
+        self._layout.addLayout(row)
+        self.edit_button = self.actions.add(IconButton("pencil-simple", "Edit message", self.actions, size=16))
+        self.edit_button.clicked.connect(lambda: self.editRequested.emit(self.position, self.text))
+        self.actions.add(self.copied_label)
+        self.actions.finish()
+        self._layout.addWidget(self.actions)
+        self.label.setText(message.text)
+
+    def set_busy(self, busy: bool) -> None:
+        self.edit_button.setEnabled(not busy)
+
+    def resizeEvent(self, event: QEvent) -> None:
+        super().resizeEvent(event)
+        self.bubble.setMaximumWidth(max(200, int(self.width() * 0.78)))
+
+
+class AssistantMessage(MessageWidget):
+    """Hearth's answer: Markdown across the column, a thinking indicator until the first
+    words, a quiet statistics line and the actions underneath."""
+
+    def __init__(self, message: Message, position: int, parent: QWidget | None = None, *,
+                 streaming: bool = False, reading_image: bool = False) -> None:
+        super().__init__(message, position, parent)
+        self.thinking = QLabel(self)
+        self.thinking.setObjectName("Thinking")
+        self.thinking.setAccessibleName("Thinking")
+        self._thinking_word = "Reading the image" if reading_image else "Thinking"
+        self._dots = 0
+        self._pulse = QTimer(self)
+        self._pulse.setInterval(_THINKING_MS)
+        self._pulse.timeout.connect(self._tick)
+        self._layout.addWidget(self.thinking)
+        self.view = AnswerView(self)
+        self.view.setObjectName("MessageText")
+        self._layout.addWidget(self.view)
+        self.stats_label = QLabel(self)
+        self.stats_label.setObjectName("StatsLine")
+        self.stats_label.setAccessibleName("Answer statistics")
+        self.stats_label.hide()
+        self._layout.addWidget(self.stats_label)
+        self.regenerate_button = self.actions.add(
+            IconButton("arrow-clockwise", "Regenerate answer", self.actions, size=16))
+        self.regenerate_button.clicked.connect(self.regenerateRequested.emit)
+        self.regenerate_button.hide()
+        self.actions.add(self.copied_label)
+        self.actions.finish()
+        self._layout.addWidget(self.actions)
+        self.streaming = streaming
+        if streaming:
+            self.actions.hide()
+            self._tick()
+            self._pulse.start()
+        else:
+            self.thinking.hide()
+            self.view.set_text(message.text, streaming=False)
+
+    def append(self, delta: str) -> None:
+        """More of the streaming answer; only the open block is re-rendered."""
+        if self.thinking.isVisible() or self._pulse.isActive():
+            self._pulse.stop()
+            self.thinking.hide()
+        self.text += delta
+        self.view.set_text(self.text, streaming=True)
+
+    def finish(self, text: str, stats: dict | None) -> None:
+        self._pulse.stop()
+        self.thinking.hide()
+        self.streaming = False
+        self.text = text
+        self.view.set_text(text, streaming=False)
+        self.set_stats(stats)
+        self.actions.show()
+
+    def set_stats(self, stats: dict | None) -> None:
+        line = stats_line(stats) if stats else ""
+        self.stats_label.setText(line)
+        self.stats_label.setVisible(bool(line))
+
+    def set_last(self, last: bool) -> None:
+        """The last answer offers Regenerate and keeps its actions visible."""
+        self.regenerate_button.setVisible(last and not self.streaming)
+        self.actions.set_pinned(last and not self.streaming)
+
+    def set_busy(self, busy: bool) -> None:
+        self.regenerate_button.setEnabled(not busy)
+
+    def _tick(self) -> None:
+        self._dots = self._dots % 3 + 1
+        self.thinking.setText(self._thinking_word + "." * self._dots)
