@@ -31,9 +31,11 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QS
 
 from desktop.core.conversation import Attachment
 from desktop.core.engine_types import EngineInfo
+from desktop.core.model_names import readable_stem
 from desktop.gui.chat.attachments import show_image
 from desktop.gui.chat.chat_view import ChatView
 from desktop.gui.chat.composer import Composer
+from desktop.gui.elided_label import ElidedLabel
 from desktop.gui.icons import IconButton
 from desktop.gui.model_picker import ModelPicker
 from desktop.gui.sidebar import Sidebar
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
         self.header = QWidget(pane)
         self.header.setObjectName("ChatHeader")
         self.sidebar_button = IconButton("layout", "Show or hide the sidebar (Ctrl+B)", self.header)
-        self.title_label = QLabel("New chat", self.header)
+        self.title_label = ElidedLabel("New chat", self.header)
         self.title_label.setObjectName("ChatTitle")
         self.title_label.setAccessibleName("Conversation title")
         self.model_picker = ModelPicker(self.header)
@@ -138,11 +140,9 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self.composer.edit.setFocus()
         self.talk_key = Qt.Key.Key_Space
-        self.talk_modifier = Qt.KeyboardModifier.ControlModifier
         self._talking = False
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        self._talk_shortcut = QShortcut(QKeySequence("Ctrl+Space"), self, self._talk_pressed)
+        self._talk_shortcut.setAutoRepeat(False)
 
     def _connect(self) -> None:
         sidebar = self.sidebar
@@ -213,9 +213,8 @@ class MainWindow(QMainWindow):
         sequence = QKeySequence(text)
         if sequence.isEmpty():
             return
-        combination = sequence[0]
-        self.talk_key = combination.key()
-        self.talk_modifier = combination.keyboardModifiers()
+        self.talk_key = sequence[0].key()
+        self._talk_shortcut.setKey(sequence)
 
     def _escape(self) -> None:
         """Esc does the one thing that fits where the person is."""
@@ -232,19 +231,25 @@ class MainWindow(QMainWindow):
         if self.undo_bar.isVisible():
             self.undo_bar.action_button.click()
 
+    def _talk_pressed(self) -> None:
+        """The push-to-talk keys went down: listen until the key comes up. Only then is
+        an application-wide filter installed (it would otherwise see every event)."""
+        if self._talking:
+            return
+        self._talking = True
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.composer.talkPressed.emit()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Hold Ctrl+Space anywhere in the window to talk; autorepeat is ignored."""
-        kind = event.type()
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or not isinstance(event, QKeyEvent):
-            return False
-        if event.key() != self.talk_key or event.isAutoRepeat():
-            return False
-        if kind == QEvent.Type.KeyPress and event.modifiers() & self.talk_modifier and self.isActiveWindow():
-            self._talking = True
-            self.composer.talkPressed.emit()
-            return True
-        if kind == QEvent.Type.KeyRelease and self._talking:
+        """While talking: the release of the held key (autorepeat is ignored) ends it."""
+        if (event.type() == QEvent.Type.KeyRelease and isinstance(event, QKeyEvent) and self._talking
+                and event.key() == self.talk_key and not event.isAutoRepeat()):
             self._talking = False
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             self.composer.talkReleased.emit()
             return True
         return False
@@ -252,10 +257,12 @@ class MainWindow(QMainWindow):
     # -- updates from the session ----------------------------------------------------
 
     def show_engine(self, info: EngineInfo) -> None:
+        # A file's own name, never the GGUF's general.name (it said "AWQ" on a Q4_K_M file).
+        name = readable_stem(info.model_path.name) if info.model_path.suffix == ".gguf" else info.model_name
         vision = " + vision" if info.vision else ""
         context = f" · {info.n_ctx} ctx" if info.n_ctx else ""
-        self.model_label.setText(f"{info.model_name}{vision} · {info.backend}{context}")
-        self.setWindowTitle(f"Hearth — {info.model_name}")
+        self.model_label.setText(f"{name}{vision} · {info.backend}{context}")
+        self.setWindowTitle(f"Hearth — {name}")
         self.composer.vision = info.vision
         if info.image_max_side:
             self.composer.max_image_side = info.image_max_side

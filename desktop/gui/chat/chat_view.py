@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Message
@@ -30,8 +30,10 @@ from desktop.gui.theme import COLUMN_PX
 
 __all__ = ["ChatView"]
 
-FIRST_BATCH = 24  # messages built when a conversation opens
-OLDER_BATCH = 24  # built each time the reader nears the top
+FIRST_SHOWN = 6  # messages built before a conversation is first drawn
+BACKFILL = 18  # more built right after, a few at a time, so scrolling up finds them
+OLDER_BATCH = 12  # built each time the reader nears the top
+_BACKFILL_MS = 15
 _NEAR_TOP_PX = 300
 _BOTTOM_SLACK_PX = 24
 
@@ -60,7 +62,7 @@ class ChatView(QScrollArea):
         row.addStretch(1)
         self._layout = QVBoxLayout(self.column)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(12)
+        self._layout.setSpacing(8)
         self.welcome = Welcome(self.column)
         self.welcome.promptChosen.connect(self.promptChosen.emit)
         self._layout.addWidget(self.welcome)
@@ -73,6 +75,11 @@ class ChatView(QScrollArea):
         self._busy = False
         self._stick = True  # follow the bottom
         self._anchor: tuple[int, int] | None = None  # (maximum, value) before older ones were built
+        self._backfill_left = 0
+        self._backfill = QTimer(self)
+        self._backfill.setSingleShot(True)
+        self._backfill.setInterval(_BACKFILL_MS)  # after the newest messages are drawn
+        self._backfill.timeout.connect(self._build_backfill)
         self.jump_button = IconButton("arrow-down", "Jump to latest", self, size=18)
         self.jump_button.setObjectName("JumpToLatest")
         self.jump_button.setFixedSize(36, 36)
@@ -88,13 +95,17 @@ class ChatView(QScrollArea):
     def show_conversation(self, stored: list) -> None:
         """Show a conversation (StoredMessage list): the newest messages now, older on scroll."""
         self.clear()
-        self._older = list(stored[:-FIRST_BATCH]) if len(stored) > FIRST_BATCH else []
+        self._older = list(stored[:-FIRST_SHOWN]) if len(stored) > FIRST_SHOWN else []
         for item in stored[len(self._older):]:
             self.add_message(item.message, item.stats)
         self._stick = True
         self.scroll_to_bottom()
+        self._backfill_left = BACKFILL
+        if self._older:
+            self._backfill.start()
 
     def clear(self) -> None:
+        self._backfill.stop()
         for bubble in self.bubbles:
             bubble.setParent(None)
             bubble.deleteLater()
@@ -195,6 +206,8 @@ class ChatView(QScrollArea):
             old_maximum, old_value = self._anchor
             self._anchor = None
             bar.setValue(old_value + (maximum - old_maximum))
+        elif self.welcome.isVisibleTo(self):
+            bar.setValue(0)  # the welcome reads from the top
         elif self._stick:
             bar.setValue(maximum)
         if maximum == 0 and self._older:
@@ -207,10 +220,17 @@ class ChatView(QScrollArea):
         if value <= _NEAR_TOP_PX and self._older and self._anchor is None:
             self._build_older()
 
-    def _build_older(self) -> None:
-        batch, self._older = self._older[-OLDER_BATCH:], self._older[:-OLDER_BATCH]
+    def _build_backfill(self) -> None:
+        if self._older and self._backfill_left > 0 and self._anchor is None:
+            self._backfill_left -= 3
+            self._build_older(3)
+        if self._older and self._backfill_left > 0:
+            self._backfill.start()
+
+    def _build_older(self, count: int = OLDER_BATCH) -> None:
+        batch, self._older = self._older[-count:], self._older[:-count]
         bar = self.verticalScrollBar()
-        self._anchor = (bar.maximum(), bar.value())
+        self._anchor = None if self._stick else (bar.maximum(), bar.value())  # at the bottom: it stays there
         built = [self._make(item.message, item.position, item.stats) for item in batch]
         for index, bubble in enumerate(built):
             self._layout.insertWidget(1 + index, bubble)  # after the welcome

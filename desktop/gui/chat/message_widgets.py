@@ -117,7 +117,7 @@ class MessageWidget(QWidget):
         self.text = message.text
         self.setAccessibleName("Your message" if message.role == "user" else "Hearth's answer")
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 6, 0, 6)
+        self._layout.setContentsMargins(0, 4, 0, 4)
         self._layout.setSpacing(4)
         self.actions = _ActionRow(self, align_right=message.role == "user")
         self.copy_button = self.actions.add(IconButton("copy", "Copy message", self.actions, size=16))
@@ -203,7 +203,14 @@ class UserMessage(MessageWidget):
 
     def resizeEvent(self, event: QEvent) -> None:
         super().resizeEvent(event)
-        self.bubble.setMaximumWidth(max(200, int(self.width() * 0.78)))
+        self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        """As wide as the text needs, up to ~78 % of the column; wraps beyond that."""
+        metrics = self.label.fontMetrics()
+        natural = max((metrics.horizontalAdvance(line) for line in self.text.splitlines() or [""]), default=0)
+        widest = max(160, int(self.width() * 0.78) - 28)
+        self.label.setFixedWidth(max(24, min(natural + 4, widest)))
 
 
 class AssistantMessage(MessageWidget):

@@ -7,9 +7,12 @@ Signals (Welcome):
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 __all__ = ["EXAMPLE_PROMPTS", "Welcome"]
+
+_TWO_COLUMNS_PX = 440
 
 # (button text, what goes into the composer)
 EXAMPLE_PROMPTS: tuple[tuple[str, str], ...] = (
@@ -27,7 +30,7 @@ class Welcome(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Welcome")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 48, 0, 24)
+        layout.setContentsMargins(0, 24, 0, 16)
         layout.setSpacing(10)
         title = QLabel("How can I help?", self)
         title.setObjectName("Welcome")
@@ -36,24 +39,40 @@ class Welcome(QWidget):
                       "or hold Ctrl+Space and speak.", self)
         hint.setObjectName("WelcomeHint")
         hint.setWordWrap(True)
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(title)
         layout.addWidget(hint)
-        grid = QGridLayout()
-        grid.setSpacing(10)
+        self._grid = QGridLayout()
+        self._grid.setSpacing(10)
+        self._columns = 0
         self.buttons: list[QPushButton] = []
-        for index, (label, prompt) in enumerate(EXAMPLE_PROMPTS):
+        for label, prompt in EXAMPLE_PROMPTS:
             detail = prompt or "Hold Ctrl+Space (or the microphone button) and ask out loud."
             button = QPushButton(f"{label}\n{_short(detail)}", self)
             button.setObjectName("ExamplePrompt")
             button.setAccessibleName(label)
             button.setToolTip(detail)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _=False, p=prompt: self.promptChosen.emit(p))
-            grid.addWidget(button, index // 2, index % 2)
             self.buttons.append(button)
+        self._arrange(2)
         layout.addSpacing(12)
-        layout.addLayout(grid)
+        layout.addLayout(self._grid)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(2 if event.size().width() >= _TWO_COLUMNS_PX else 1)
+
+    def _arrange(self, columns: int) -> None:
+        """Two columns of examples where there is room, one in a narrow window."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for index, button in enumerate(self.buttons):
+            self._grid.removeWidget(button)
+            self._grid.addWidget(button, index // columns, index % columns)
 
 
-def _short(text: str, limit: int = 44) -> str:
+def _short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,61 @@
+"""A 1,000-message conversation opens at once (only the newest messages are built
+first) and the older ones appear, in order, as the reader scrolls up; the empty
+conversation offers example prompts. Real widgets, real SQLite."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop.core.conversation import Message
+from desktop.gui.chat.chat_view import BACKFILL, FIRST_SHOWN
+from desktop.gui.main_window import MainWindow
+from desktop.services.conversation_store import ConversationStore
+
+
+def thousand(tmp_path):
+    store = ConversationStore(tmp_path / "history.sqlite3")
+    conversation = store.create("Long")
+    for i in range(1000):
+        store.append(conversation, Message.user(f"question {i}") if i % 2 == 0 else
+                     Message.assistant(f"answer {i}\n\n```python\nprint({i})\n```"))
+    stored = store.messages(conversation)
+    store.close()
+    return stored
+
+
+def test_opening_builds_the_newest_first_and_older_on_scroll(qtbot, tmp_path):
+    stored = thousand(tmp_path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    chat = window.chat
+    chat.show_conversation(stored)
+    assert len(chat.bubbles) == FIRST_SHOWN  # drawn at once, before anything older
+    assert [b.position for b in chat.bubbles] == list(range(1000 - FIRST_SHOWN, 1000))
+    assert chat.message_count == 1000
+    bar = chat.verticalScrollBar()
+    qtbot.waitUntil(lambda: len(chat.bubbles) >= FIRST_SHOWN + BACKFILL)  # filled in right after
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())  # still at the newest
+    assert chat.bubbles[-1].text == "answer 999\n\n```python\nprint(999)\n```"
+    built = len(chat.bubbles)
+    first_visible = chat.bubbles[0]
+    bar.setValue(0)  # the reader scrolls to the top: older ones are built above
+    qtbot.waitUntil(lambda: len(chat.bubbles) > built)
+    positions = [b.position for b in chat.bubbles]
+    assert positions == list(range(positions[0], 1000))
+    qtbot.waitUntil(lambda: first_visible.y() - bar.value() > 0)  # the view did not jump to the top
+    assert len(chat.bubbles) < 200  # not all 1,000 at once
+
+
+def test_example_prompts_fill_the_composer(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.chat.welcome.isVisible()
+    qtbot.mouseClick(window.chat.welcome.buttons[1], Qt.MouseButton.LeftButton)
+    assert window.composer.edit.toPlainText().startswith("Write a Python function")
+    qtbot.mouseClick(window.chat.welcome.buttons[3], Qt.MouseButton.LeftButton)  # the spoken one
+    assert "Ctrl+Space" in window.composer.notice.text()
+    window.chat.add_message(Message.user("hello"))
+    assert not window.chat.welcome.isVisible()
