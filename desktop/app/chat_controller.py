@@ -5,7 +5,9 @@
   brings it back.
 - An answer keeps streaming into the conversation it was asked in while another is
   open; going back shows it, still streaming.
-- While an answer streams, Regenerate and Edit are off and Enter waits (the text stays).
+- While an answer streams, its conversation's Regenerate and Edit are off and Enter
+  there waits (the text stays). A question in another conversation is sent at once
+  and answered right after.
 - Deleting shows an undo bar in the chat for a few seconds (Ctrl+Z in the list too).
 """
 
@@ -37,7 +39,7 @@ class ChatController(QObject):
         self.partial = ""  # that answer so far
         self.drafts: dict[int, Draft] = {}
         self.titles: dict[int, str] = {}
-        self.deleted: list[int] = []
+        self.deleted: list[tuple[int, bool]] = []  # (conversation, was it open)
         self._connect()
 
     def _connect(self) -> None:
@@ -68,6 +70,7 @@ class ChatController(QObject):
         # Regenerate the last answer; edit a sent message and resend from there.
         chat.regenerateRequested.connect(self._regenerate)
         chat.editRequested.connect(self._edit)
+        composer.editingChanged.connect(chat.set_editing)
 
     # -- conversations -------------------------------------------------------------------
 
@@ -76,31 +79,36 @@ class ChatController(QObject):
         if conversation == self.current and conversation != NEW:
             self.composer.edit.setFocus()
             return
+        if self.window.search.text():
+            self.window.search.clear()  # a search result was opened: the list comes back
         self.drafts[self.current] = self.composer.take_draft()
         self.composer.restore_draft(self.drafts.pop(conversation, Draft()))
         self.current = conversation
         self.window.sidebar.set_current(None if conversation == NEW else conversation)
         self.window.set_conversation_title(self.titles.get(conversation, ""))
         if conversation == NEW:
+            self.shown = NEW
+            self.chat.show_conversation([])  # at once; the session follows
+            self._show_busy()
             self.session.new_conversation()
         else:
             self.session.open_conversation(conversation)
         self.composer.edit.setFocus()
 
     def delete(self, conversation: int) -> None:
-        self.deleted.append(conversation)
+        self.deleted.append((conversation, conversation == self.current))
         if conversation == self.current:
-            self.drafts[conversation] = self.composer.take_draft()  # comes back with Undo
-            self.composer.restore_draft(self.drafts.pop(NEW, Draft()))
-            self.current = NEW
+            self.switch_to(NEW)  # its draft stays with it: Undo brings both back
         self.session.delete(conversation)
         self.window.undo_bar.show_deleted(self.titles.get(conversation, ""))
 
     def undo_delete(self) -> None:
+        """Bring the last deleted conversation back (and open it if it was open)."""
         if self.deleted:
-            conversation = self.deleted.pop()
+            conversation, was_open = self.deleted.pop()
             self.session.restore(conversation)
-            self.switch_to(conversation)
+            if was_open and self.current == NEW:
+                self.switch_to(conversation)
 
     def _listed(self, summaries: list) -> None:
         self.titles = {s.id: s.title for s in summaries}
@@ -118,32 +126,40 @@ class ChatController(QObject):
     def _opened(self, conversation: int, stored: list) -> None:
         if conversation != self.current:
             return  # the person has moved on already
+        if conversation == NEW and self.shown == NEW:
+            return  # cleared when it was chosen; a question may already be on it
         self.shown = conversation
         self.chat.show_conversation(stored)
+        editing = self.composer.editing
+        self.chat.set_editing(-1 if editing is None else editing)
         if self.answering is not None and self.answering == conversation:
             self.chat.begin_answer()  # still streaming: show it so far
             if self.partial:
                 self.chat.append_delta(self.partial)
-        self.chat.set_busy(self.answering is not None)
+        self._show_busy()
 
     # -- a turn --------------------------------------------------------------------------
 
     def _submitted(self, text: str, images: tuple) -> None:
         self.chat.add_message(Message.user(text, images))
-        self.session.send(text, images)
+        self.session.send(text, images, conversation=self.current)
+        if self.answering is not None and self.answering != self.current:
+            self.window.set_state("Your question is next, after the answer being written now…")
 
     def _edit_submitted(self, position: int, text: str) -> None:
         bubble = self.chat.bubble_at(position)
         kept_images = bubble.message.images if bubble is not None else ()  # an edit keeps the images
         self.chat.truncate(position)
         self.chat.add_message(Message.user(text, kept_images))
-        self.session.edit_and_resend(position, text)
+        self.session.edit_and_resend(position, text, self.current)
 
     def _started(self, conversation: int) -> None:
         self.answering, self.partial = conversation, ""
-        self._set_busy(True)
+        if self.shown == NEW and self.current == conversation:
+            self.shown = conversation  # a new chat's first question, saved just now
         if self.shown == conversation:
             self.chat.begin_answer()
+        self._show_busy()
 
     def _delta(self, text: str) -> None:
         self.partial += text
@@ -154,7 +170,7 @@ class ChatController(QObject):
         if self.answering is not None and self.shown == self.answering:
             self.chat.finish_answer(answer)
         self.answering, self.partial = None, ""
-        self._set_busy(False)
+        self._show_busy()
         self.window.set_state("Stopped" if answer.stats.finish_reason == "cancelled" else "Ready")
 
     def _failed(self, message: str) -> None:
@@ -162,24 +178,28 @@ class ChatController(QObject):
             if self.shown == self.answering:
                 self.chat.abandon_answer()
             self.answering, self.partial = None, ""
-            self._set_busy(False)
+            self._show_busy()
             self.window.set_state("Ready")
         self.composer.show_notice(message)
 
     def _regenerate(self) -> None:
-        if self.answering is not None or not self.chat.bubbles:
-            return  # never while an answer streams: it would leave two answers
+        if self._streaming_here() or not self.chat.bubbles:
+            return  # never while its answer streams: it would leave two answers
         self.chat.truncate(self.chat.bubbles[-1].position)
-        self.session.regenerate()
+        self.session.regenerate(self.current)
 
     def _edit(self, position: int, text: str) -> None:
-        if self.answering is None:
+        if not self._streaming_here():
             self.composer.begin_edit(position, text)
 
-    def _set_busy(self, busy: bool) -> None:
-        self.composer.set_busy(busy)
-        self.chat.set_busy(busy)
-        if busy:
-            elsewhere = self.answering is not None and self.answering != self.shown
-            title = self.titles.get(self.answering or NEW, "")
-            self.window.set_state(f"Answering in “{title}”…" if elsewhere and title else "Answering…")
+    def _streaming_here(self) -> bool:
+        return self.answering is not None and self.answering == self.shown
+
+    def _show_busy(self) -> None:
+        """Stop, and no Enter/Regenerate/Edit, only in the conversation being answered."""
+        here = self._streaming_here()
+        self.composer.set_busy(here)
+        self.chat.set_busy(here)
+        if self.answering is not None:
+            title = self.titles.get(self.answering, "")
+            self.window.set_state(f"Answering in “{title}”…" if not here and title else "Answering…")

@@ -105,7 +105,7 @@ _RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
 _TABLE_RULE = re.compile(r"^[ \t|:-]*-[ \t|:-]*$", re.MULTILINE)
 _ESCAPE = re.compile(r"\\([!#()*+\-.<>_`{|}~])")
 _ESCAPED_BRACKET = re.compile(r"\\[\[\]]")
-_EMPHASIS = re.compile(r"\*+|~~|(?<![\w\\])_+|_+(?![\w])")
+_EMPHASIS = re.compile(r"\*+|~~|(?<![\w\\\]])_+|_+(?![\w\[])")  # [ ] mark matches: parse_[csv] is one word
 _SPACES = re.compile(r"\s+")
 
 

@@ -6,6 +6,8 @@ required, and it recolours itself when the theme switches (light/dark).
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QToolButton, QWidget
@@ -15,13 +17,30 @@ from desktop.gui.theme import current_palette
 __all__ = ["IconButton", "icon"]
 
 
+_SIZES = (14, 16, 18, 20, 24, 32)
+
+
 def icon(name: str, *, color: str | None = None) -> QIcon:
     """The Phosphor icon `name` (e.g. "copy", "paper-plane-right") in the theme's colour."""
+    palette = current_palette()
+    return _rendered(name, color or palette.muted, palette.text, palette.border)
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(name: str, normal: str, active: str, disabled: str) -> QIcon:
+    """Drawn once per colour into plain pixmaps (1x and 2x): QtAwesome's own icons are
+    re-painted on every request, and Qt asks them for 0-pixel sizes while laying out."""
     import qtawesome  # after the QApplication exists; it loads its fonts into Qt
 
-    palette = current_palette()
-    return qtawesome.icon(f"ph.{name}", color=color or palette.muted, color_active=palette.text,
-                          color_disabled=palette.border)
+    source = qtawesome.icon(f"ph.{name}", color=normal, color_active=active, color_disabled=disabled)
+    result = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Active, QIcon.Mode.Disabled):
+        for side in _SIZES:
+            for scale in (1, 2):
+                pixmap = source.pixmap(QSize(side * scale, side * scale), mode)
+                pixmap.setDevicePixelRatio(scale)
+                result.addPixmap(pixmap, mode)
+    return result
 
 
 class IconButton(QToolButton):

@@ -25,7 +25,7 @@ import base64
 import contextlib
 import itertools
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -45,6 +45,7 @@ from desktop.gui.tip_bar import TipBar, UndoBar
 __all__ = ["MainWindow"]
 
 SIDEBAR_PX = 260
+NARROW_PX = 860  # below this the sidebar folds away (Ctrl+B or the header button brings it back)
 
 
 class MainWindow(QMainWindow):
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         bottom = QWidget(pane)  # the tip, undo bar and composer share the reading column
         bottom_row = QHBoxLayout(bottom)
         bottom_row.setContentsMargins(16, 0, 16, 0)
+        self._bottom_row = bottom_row
         column = QWidget(bottom)
         column.setMaximumWidth(COLUMN_PX)
         column_layout = QVBoxLayout(column)
@@ -136,6 +138,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.state_label)
         self.statusBar().setSizeGripEnabled(False)
 
+        self._tab_order = QTimer(self)  # once per burst of message changes
+        self._tab_order.setSingleShot(True)
+        self._tab_order.setInterval(0)
+        self._tab_order.timeout.connect(self._set_tab_order)
+        self.chat.focusChainChanged.connect(self._tab_order.start)
+        self._narrow = False
+        self.chat.verticalScrollBar().rangeChanged.connect(lambda _low, _high: self._align_composer())
         self._connect()
         self._set_tab_order()
         self.composer.edit.setFocus()
@@ -177,10 +186,15 @@ class MainWindow(QMainWindow):
         undo.setContext(Qt.ShortcutContext.WidgetShortcut)
 
     def _set_tab_order(self) -> None:
-        """Reading order: sidebar, header, the conversation, the composer."""
+        """Reading order: sidebar, header, the conversation and its messages' buttons,
+        the bars above the composer, the composer. Messages come and go, so again then."""
+        composer = self.composer
         chain = [self.new_button, self.search, self.conversations, self.models_button, self.settings_button,
-                 self.sidebar_button, self.model_picker, self.new_chat_button, self.chat, self.composer.edit,
-                 self.composer.attach_button, self.composer.talk_button, self.composer.send_button]
+                 self.sidebar_button, self.model_picker, self.new_chat_button, self.chat,
+                 *self.chat.welcome.buttons, *self.chat.focus_chain(),
+                 self.tip.action_button, self.tip.close_button, self.undo_bar.action_button,
+                 self.undo_bar.close_button, composer.notice_close, composer.cancel_edit_button, composer.edit,
+                 composer.attach_button, composer.talk_button, composer.send_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
@@ -188,6 +202,18 @@ class MainWindow(QMainWindow):
 
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001 - Qt event
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        if narrow != self._narrow:  # fold the sidebar once when the window gets narrow, unfold when wide
+            self._narrow = narrow
+            self.sidebar.setVisible(not narrow)
+
+    def _align_composer(self) -> None:
+        """The composer's column lines up with the messages', scroll bar or not."""
+        bar = self.chat.verticalScrollBar()
+        self._bottom_row.setContentsMargins(16, 0, 16 + (bar.width() if bar.maximum() > 0 else 0), 0)
 
     def layout_state(self) -> tuple[str, int]:
         """(geometry as base64, sidebar width) to remember between runs."""

@@ -146,6 +146,12 @@ QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QKeySequenceEdit
     background: {p.page}; border: 1px solid {p.border}; border-radius: 8px; padding: 5px 8px;
 }}
 QComboBox QAbstractItemView {{ background: {p.surface}; border: 1px solid {p.border}; }}
+QComboBox::drop-down {{ border: none; width: 24px; }}
+QComboBox::down-arrow {{ image: url(:/qt-project.org/styles/commonstyle/images/arrow-down-16.png);
+    width: 10px; height: 10px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 0; border: none; }}
+QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
+#ChatScroll:focus {{ border: 2px solid {p.accent}; border-radius: 6px; }}
 QMenu {{ background: {p.surface}; border: 1px solid {p.border}; padding: 4px; }}
 QMenu::item {{ padding: 6px 18px; border-radius: 6px; }}
 QMenu::item:selected {{ background: {p.hover}; }}
@@ -166,7 +172,8 @@ def _chat(p: Palette) -> str:
 #ChatPane, #ChatScroll, #ChatBody, #ChatScroll > QWidget > QWidget {{ background: {p.page}; border: none; }}
 #ChatHeader {{ background: {p.page}; border-bottom: 1px solid {p.border}; }}
 #ChatTitle {{ font-size: 15px; font-weight: 600; }}
-#UserBubble {{ background: {p.user_bubble}; border-radius: 16px; }}
+#UserBubble {{ background: {p.user_bubble}; border-radius: 16px; border: 2px solid transparent; }}
+#UserBubble[editing="true"] {{ border: 2px solid {p.accent}; }}
 #MessageText {{ background: transparent; border: none; font-size: {BODY_PX}px; }}
 #StatsLine, #Caption {{ color: {p.muted}; font-size: {SMALL_PX}px; }}
 #Thinking {{ color: {p.muted}; font-size: {BODY_PX}px; }}

@@ -51,6 +51,8 @@ class AnswerStream:
             kind, payload = self._job.events.get()
             if kind == "delta":
                 yield str(payload)
+            elif kind == "wake":
+                yield ""  # the consumer has other work to look at (see `wake`)
             elif kind == "done":
                 assert isinstance(payload, Answer)
                 self._answer = payload
@@ -61,6 +63,11 @@ class AnswerStream:
     def cancel(self) -> None:
         """Stop generating after the token being computed now."""
         self._job.cancel.set()
+
+    def wake(self) -> None:
+        """Make the iterating thread yield an empty delta soon, even mid-prefill: it can
+        then see to other work (thread-safe; the engine is not disturbed)."""
+        self._job.events.put(("wake", None))
 
     def result(self) -> Answer:
         """Consume the rest of the stream and return the answer."""

@@ -48,6 +48,7 @@ __all__ = ["ChatSession"]
 
 log = logging.getLogger(__name__)
 _BATCH_S = 1 / 30
+_TITLE_CHARS = 80
 
 
 class ChatSession(QObject):
@@ -80,7 +81,6 @@ class ChatSession(QObject):
         self._stream: AnswerStream | None = None
         self._store: ConversationStore | None = None
         self._conversation: int | None = None
-        self._history: list[Message] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="hearth-session", daemon=True)
 
@@ -101,17 +101,19 @@ class ChatSession(QObject):
     def open_conversation(self, conversation_id: int) -> None:
         self._put(lambda: self._open(conversation_id), quick=True)
 
-    def send(self, text: str, images: tuple[Attachment, ...] = ()) -> None:
+    def send(self, text: str, images: tuple[Attachment, ...] = (), *, conversation: int | None = None) -> None:
+        """Ask in `conversation` (-1: a new one; None: the open one). While another
+        answer streams, the question is stored and answered right after it."""
         message = Message.user(text, tuple(images))
-        self._put(lambda: self._ask(message))
+        self._put(lambda: self._ask(message, conversation))
 
-    def regenerate(self) -> None:
+    def regenerate(self, conversation: int | None = None) -> None:
         """Drop the last answer and answer the last question again."""
-        self._put(lambda: self._redo(None))
+        self._put(lambda: self._redo(None, conversation))
 
-    def edit_and_resend(self, position: int, text: str) -> None:
+    def edit_and_resend(self, position: int, text: str, conversation: int | None = None) -> None:
         """Replace the user message at `position` with `text` and answer from there."""
-        self._put(lambda: self._redo((position, text)))
+        self._put(lambda: self._redo((position, text), conversation))
 
     def set_engine(self, engine: ChatEngine) -> None:
         """Switch to another engine (new model settings); the old one is closed here,
@@ -187,6 +189,9 @@ class ChatSession(QObject):
 
     def _put(self, work: Callable[[], object], *, quick: bool = False) -> None:
         self._tasks.put(_Task(work, quick))
+        stream = self._stream
+        if quick and stream is not None:
+            stream.wake()  # an answer in its prefill yields no tokens for seconds
 
     def _next_task(self) -> _Task | None:
         return self._deferred.popleft() if self._deferred else self._tasks.get()
@@ -228,7 +233,7 @@ class ChatSession(QObject):
         self.conversationsChanged.emit(self._db().conversations())
 
     def _start_new(self) -> None:
-        self._conversation, self._history = None, []
+        self._conversation = None
         self.currentChanged.emit(-1)
         self.conversationOpened.emit(-1, [])
 
@@ -238,63 +243,73 @@ class ChatSession(QObject):
             return
         stored = self._db().messages(conversation_id)
         self._conversation = conversation_id
-        self._history = [s.message for s in stored]
         self.currentChanged.emit(conversation_id)
         self.conversationOpened.emit(conversation_id, stored)
 
-    def _ask(self, message: Message) -> None:
-        store = self._db()
-        if self._conversation is None:
-            self._conversation = store.create(_title_from(message.text))
-            self.currentChanged.emit(self._conversation)
-        store.append(self._conversation, message)
-        self._history.append(message)
-        self._emit_conversations()
-        self._answer()
+    def _target(self, conversation: int | None) -> int | None:
+        """Where a question goes: the given conversation (-1: a new one), else the open one."""
+        if conversation is None:
+            return self._conversation
+        return None if conversation < 0 else conversation
 
-    def _redo(self, edit: tuple[int, str] | None) -> None:
-        if self._conversation is None or not self._history:
+    def _ask(self, message: Message, conversation: int | None) -> None:
+        store = self._db()
+        target = self._target(conversation)
+        if target is None:
+            target = store.create(_title_from(message.text))
+            if self._conversation is None:  # the person is still on that new chat
+                self._conversation = target
+                self.currentChanged.emit(target)
+        store.append(target, message)
+        self._emit_conversations()
+        self._answer(target)
+
+    def _redo(self, edit: tuple[int, str] | None, conversation: int | None) -> None:
+        target = self._target(conversation)
+        if target is None:
+            return
+        history = [s.message for s in self._db().messages(target)]
+        users = [i for i, m in enumerate(history) if m.role == "user"]
+        if not users:
             return
         if edit is None:
-            position = max(i for i, m in enumerate(self._history) if m.role == "user")
-            message = self._history[position]
+            position = users[-1]
+            message = history[position]
         else:
             position, text = edit
-            message = Message.user(text, self._history[position].images)
-        self._db().truncate(self._conversation, from_position=position)
-        self._history = self._history[:position]
-        self._ask(message)
+            if not 0 <= position < len(history):
+                return
+            message = Message.user(text, history[position].images)  # an edit keeps the images
+        self._db().truncate(target, from_position=position)
+        self._ask(message, target)
 
-    def _answer(self) -> None:
-        conversation = self._conversation
-        assert conversation is not None
+    def _answer(self, conversation: int) -> None:
+        history = [s.message for s in self._db().messages(conversation)]  # the conversation's own
         self.answerStarted.emit(conversation)
-        stream = self._engine.ask(list(self._history), system_prompt=self.system_prompt, options=self.options)
+        stream = self._engine.ask(history, system_prompt=self.system_prompt, options=self.options)
         self._stream = stream
         pending: list[str] = []
         last_emit = time.monotonic()
         try:
             for delta in stream:
-                pending.append(delta)
+                if delta:
+                    pending.append(delta)
                 now = time.monotonic()
-                if now - last_emit >= _BATCH_S:
+                if pending and now - last_emit >= _BATCH_S:
                     self.answerDelta.emit("".join(pending))
                     pending.clear()
                     last_emit = now
-                    self._run_quick_tasks()
+                self._run_quick_tasks()  # also woken for them (AnswerStream.wake) during a prefill
             if pending:
                 self.answerDelta.emit("".join(pending))
             answer = stream.result()
-        finally:  # on error the question stays stored and in the history: regenerate retries it
+        finally:  # on error the question stays stored: regenerate retries it
             self._stream = None
         self._store_answer(conversation, answer)
 
     def _store_answer(self, conversation: int, answer: Answer) -> None:
         reply = Message.assistant(answer.text)
-        stats = asdict(answer.stats)
-        self._db().append(conversation, reply, stats=stats)
-        if conversation == self._conversation:  # another one may have been opened meanwhile
-            self._history.append(reply)
+        self._db().append(conversation, reply, stats=asdict(answer.stats))
         self.answerFinished.emit(answer)
         self._emit_conversations()
 
@@ -306,5 +321,8 @@ class _Task:
 
 
 def _title_from(text: str) -> str:
+    """The first words of the question, whole (the window elides; no "…" is stored)."""
     line = " ".join(text.split())
-    return (line[:48] + "…") if len(line) > 48 else (line or "Image question")
+    if len(line) <= _TITLE_CHARS:
+        return line or "Image question"
+    return line[:_TITLE_CHARS].rsplit(" ", 1)[0] or line[:_TITLE_CHARS]

@@ -81,6 +81,7 @@ def test_an_edit_stays_with_its_conversation(qtbot, make_window, gemma, tmp_path
     qtbot.mouseClick(window.chat.bubbles[0].edit_button, Qt.MouseButton.LeftButton)
     assert window.composer.editing == 0 and window.composer.edit_banner.isVisible()
     assert window.composer.edit.toPlainText() == "Alpha question 0"
+    assert window.chat.bubbles[0].bubble.property("editing")  # the message being edited is marked
 
     open_conversation(qtbot, window, session, second)  # the edit does not follow into Beta
     assert window.composer.editing is None and not window.composer.edit_banner.isVisible()
@@ -96,6 +97,7 @@ def test_an_edit_stays_with_its_conversation(qtbot, make_window, gemma, tmp_path
 
     open_conversation(qtbot, window, session, first)  # ... and comes back with Alpha
     assert window.composer.editing == 0 and window.composer.edit.toPlainText() == "Alpha question 0"
+    assert window.chat.bubbles[0].bubble.property("editing")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)  # Esc ends it; the draft comes back
     assert window.composer.editing is None
     assert window.composer.edit.toPlainText() == "a draft for Alpha"
@@ -253,3 +255,36 @@ def test_tab_reaches_every_control_in_order(qtbot, make_window, gemma, tmp_path)
     missing = [w.accessibleName() for w in needed if w not in seen]
     assert not missing
     assert all(w.accessibleName() for w in seen)
+
+
+def test_new_chat_mid_answer_is_at_once_and_its_question_is_its_own(qtbot, make_window, qwen_vision, tmp_path):
+    window, session, controller = make_window(qwen_vision, LONG)
+    window.composer.edit.setPlainText(STORY)
+    with qtbot.waitSignal(session.answerStarted, timeout=30_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    first = controller.current
+    order = []
+    session.conversationOpened.connect(lambda c, _s: order.append(("opened", c)))
+    session.answerFinished.connect(lambda _a: order.append(("finished", None)))
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.chat.bubbles == [] and window.chat.welcome.isVisible()  # at once
+    qtbot.waitUntil(lambda: ("opened", -1) in order, timeout=10_000)
+    assert ("finished", None) not in order  # the session did not wait for the answer
+    window.composer.edit.setPlainText("Name a prime number.")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)  # sent, not held: another chat
+    assert window.composer.edit.toPlainText() == ""
+    with qtbot.waitSignal(session.answerFinished, timeout=60_000):
+        session.stop()  # the story's answer ends...
+    with qtbot.waitSignal(session.answerFinished, timeout=120_000):
+        pass  # ... and the new chat's question is answered in its own conversation
+    store = ConversationStore(tmp_path / "history.sqlite3")
+    try:
+        summaries = store.conversations()
+        assert len(summaries) == 2
+        second = next(s.id for s in summaries if s.id != first)
+        assert [m.message.text for m in store.messages(second)][0] == "Name a prime number."
+        assert [m.message.role for m in store.messages(second)] == ["user", "assistant"]
+        assert [m.message.text for m in store.messages(first)][0] == STORY
+    finally:
+        store.close()
+    assert controller.current == second and window.chat.bubbles[-1].message.role == "assistant"

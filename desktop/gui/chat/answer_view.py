@@ -36,6 +36,8 @@ class ProseView(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ProseText")
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # click to select; Tab passes by (no trap)
+        self.setTabChangesFocus(True)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)

@@ -12,6 +12,7 @@ Signals (ChatView):
     editRequested(int, str): "Edit" on one of the person's messages: position and text.
     imageOpened(Attachment): a thumbnail was clicked.
     promptChosen(str): an example prompt on the empty conversation was clicked.
+    focusChainChanged(): messages (and so their buttons) were built or removed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer
@@ -43,6 +44,7 @@ class ChatView(QScrollArea):
     editRequested = Signal(int, str)
     imageOpened = Signal(object)
     promptChosen = Signal(str)
+    focusChainChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +85,7 @@ class ChatView(QScrollArea):
         self.jump_button = IconButton("arrow-down", "Jump to latest", self, size=18)
         self.jump_button.setObjectName("JumpToLatest")
         self.jump_button.setFixedSize(36, 36)
+        self.jump_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click keeps the composer's focus; End works too
         self.jump_button.clicked.connect(self.scroll_to_bottom)
         self.jump_button.hide()
         bar = self.verticalScrollBar()
@@ -135,6 +138,12 @@ class ChatView(QScrollArea):
         self._older = [s for s in self._older if s.position < position]
         self._mark_last_answer()
         self._show_welcome()
+
+    def set_editing(self, position: int) -> None:
+        """Mark the person's message being edited (-1: none)."""
+        for bubble in self.bubbles:
+            if isinstance(bubble, UserMessage):
+                bubble.set_editing(bubble.position == position)
 
     def bubble_at(self, position: int) -> MessageWidget | None:
         return next((b for b in self.bubbles if b.position == position), None)
@@ -235,6 +244,7 @@ class ChatView(QScrollArea):
         for index, bubble in enumerate(built):
             self._layout.insertWidget(1 + index, bubble)  # after the welcome
         self.bubbles[:0] = built
+        self.focusChainChanged.emit()
 
     def resizeEvent(self, event: QEvent) -> None:
         super().resizeEvent(event)
@@ -263,7 +273,16 @@ class ChatView(QScrollArea):
     def _next_position(self) -> int:
         return self.bubbles[-1].position + 1 if self.bubbles else len(self._older)
 
+    def focus_chain(self) -> list[QWidget]:
+        """The controls inside the built messages that Tab reaches, top to bottom."""
+        chain: list[QWidget] = []
+        for bubble in self.bubbles:
+            chain.extend(b for b in bubble.findChildren(QAbstractButton)
+                         if b.focusPolicy() & Qt.FocusPolicy.TabFocus)
+        return chain
+
     def _mark_last_answer(self) -> None:
+        self.focusChainChanged.emit()
         last = self.bubbles[-1] if self.bubbles else None
         for bubble in self.bubbles:
             if isinstance(bubble, AssistantMessage):

@@ -165,6 +165,8 @@ class _CodeText(QPlainTextEdit):
         self._sum = 0.0
         self.setObjectName("CodeText")
         self.setAccessibleName("Code")
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Tab reaches the copy button instead
+        self.setTabChangesFocus(True)
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setTextInteractionFlags(

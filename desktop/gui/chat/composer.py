@@ -10,6 +10,7 @@ let the window keep a draft (and an edit) with each conversation.
 Signals:
     submitted(str, tuple[Attachment, ...]): Enter or Send with text and/or images.
     editSubmitted(int, str): Enter or Send while editing the message at that position.
+    editingChanged(int): the message being edited (its position), or -1 when none is.
     stopRequested(): the stop button while an answer streams.
     settingsRequested(): a notice's link asked for the model settings.
     talkPressed(): the microphone button went down.
@@ -61,6 +62,7 @@ class Draft:
 class Composer(QWidget):
     submitted = Signal(str, tuple)
     editSubmitted = Signal(int, str)
+    editingChanged = Signal(int)
     stopRequested = Signal()
     settingsRequested = Signal()
     talkPressed = Signal()
@@ -217,6 +219,7 @@ class Composer(QWidget):
             self._before_edit = (self.edit.toPlainText(), self.attachments)
             self._clear_attachments()
         self._editing = position
+        self.editingChanged.emit(position)
         self.edit_banner.show()
         self.attach_button.setEnabled(False)
         self.set_text(text)
@@ -233,6 +236,8 @@ class Composer(QWidget):
             draft = Draft(editing=(self._editing, text), before_edit=self._before_edit)
         else:
             draft = Draft(text=text, attachments=self.attachments)
+        if self._editing is not None:
+            self.editingChanged.emit(-1)
         self._editing = None
         self.edit_banner.hide()
         self.attach_button.setEnabled(True)
@@ -338,6 +343,7 @@ class Composer(QWidget):
         text, attachments = self._before_edit
         self._editing = None
         self._before_edit = ("", ())
+        self.editingChanged.emit(-1)
         self.edit_banner.hide()
         self.attach_button.setEnabled(True)
         self.edit.setPlainText(text)

@@ -120,7 +120,7 @@ class MessageWidget(QWidget):
         self._layout.setContentsMargins(0, 4, 0, 4)
         self._layout.setSpacing(4)
         self.actions = _ActionRow(self, align_right=message.role == "user")
-        self.copy_button = self.actions.add(IconButton("copy", "Copy message", self.actions, size=16))
+        self.copy_button = self.actions.add(IconButton("copy", "Copy message", self.actions, size=18))
         self.copy_button.clicked.connect(self._copy)
         self.copied_label = QLabel("Copied", self.actions)
         self.copied_label.setObjectName("Caption")
@@ -191,7 +191,7 @@ class UserMessage(MessageWidget):
         row.addStretch(1)
         row.addWidget(self.bubble)
         self._layout.addLayout(row)
-        self.edit_button = self.actions.add(IconButton("pencil-simple", "Edit message", self.actions, size=16))
+        self.edit_button = self.actions.add(IconButton("pencil-simple", "Edit message", self.actions, size=18))
         self.edit_button.clicked.connect(lambda: self.editRequested.emit(self.position, self.text))
         self.actions.add(self.copied_label)
         self.actions.finish()
@@ -200,6 +200,13 @@ class UserMessage(MessageWidget):
 
     def set_busy(self, busy: bool) -> None:
         self.edit_button.setEnabled(not busy)
+
+    def set_editing(self, editing: bool) -> None:
+        """The message is being edited in the composer: outlined, and its pen stays lit."""
+        self.bubble.setProperty("editing", editing)
+        self.bubble.style().unpolish(self.bubble)
+        self.bubble.style().polish(self.bubble)
+        self.actions.set_pinned(editing)
 
     def resizeEvent(self, event: QEvent) -> None:
         super().resizeEvent(event)
@@ -238,7 +245,7 @@ class AssistantMessage(MessageWidget):
         self.stats_label.hide()
         self._layout.addWidget(self.stats_label)
         self.regenerate_button = self.actions.add(
-            IconButton("arrow-clockwise", "Regenerate answer", self.actions, size=16))
+            IconButton("arrow-clockwise", "Regenerate answer", self.actions, size=18))
         self.regenerate_button.clicked.connect(self.regenerateRequested.emit)
         self.regenerate_button.hide()
         self.actions.add(self.copied_label)

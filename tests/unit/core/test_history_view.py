@@ -165,3 +165,7 @@ def test_step_to_row_skips_rows_that_cannot_open():
     assert step_to_row(openable, 3, -1) == 2
     assert step_to_row(openable, 0, -1) is None
     assert step_to_row(openable, 0, 1) == 1
+
+
+def test_underscores_next_to_a_match_stay():
+    assert clean_snippet("def parse_[csv](file_path) and [csv]_rows") == "def parse_[csv](file_path) and [csv]_rows"
