@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -36,7 +40,8 @@ def run_app(argv: Sequence[str] = ()) -> int:
     if report:
         hearth.window.installEventFilter(_FirstPaint(app, int(report)))
     hearth.window.show()
-    return app.exec()
+    with _quit_on_termination(app):
+        return app.exec()
 
 
 def _compose(paths: HearthPaths, settings: Settings) -> HearthApp:
@@ -46,6 +51,40 @@ def _compose(paths: HearthPaths, settings: Settings) -> HearthApp:
         if problem is not None:
             raise HearthError(problem)
     return HearthApp(paths, settings)
+
+
+@contextmanager
+def _quit_on_termination(app: QApplication) -> Iterator[None]:
+    """SIGTERM (a logout, `kill`) and SIGINT (Ctrl+C in a terminal) quit as Ctrl+Q does:
+    the answer in flight is stopped and stored and every worker is joined, instead of the
+    process dying where it stands. Python runs a signal handler only when the main thread
+    runs Python code, so the signal also writes a byte to a socket that wakes Qt's loop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wake_read, wake_write = socket.socketpair()
+    wake_read.setblocking(False)
+    wake_write.setblocking(False)
+    notifier = QSocketNotifier(wake_read.fileno(), QSocketNotifier.Type.Read, app)
+    notifier.activated.connect(lambda: _drain(wake_read))
+    previous_fd = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+    quit_app = lambda *_args: app.quit()  # noqa: E731 - runs on the main thread, between Qt events
+    previous = {number: signal.signal(number, quit_app) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        notifier.deleteLater()
+        wake_read.close()
+        wake_write.close()
+
+
+def _drain(sock: socket.socket) -> None:
+    with suppress(OSError):  # nothing left to read
+        sock.recv(64)
 
 
 class _FirstPaint(QObject):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
@@ -34,6 +35,8 @@ from desktop.services.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["HearthApp"]
+
+log = logging.getLogger(__name__)
 
 
 class HearthApp:
@@ -160,16 +163,21 @@ class HearthApp:
     # -- lifetime ------------------------------------------------------------------------
 
     def shutdown(self) -> None:
+        """Stop and join every worker, in order. A step that fails is logged and the rest
+        still run: a worker left running would meet the interpreter while it finalizes."""
         if self._closed:
             return
         self._closed = True
-        self._remember_window()
+        for step in (self._remember_window, self._stop_jobs, self._stop_api, self._stop_voice,
+                     self.session.shutdown, self.engine.close):
+            try:
+                step()
+            except Exception:
+                log.exception("quitting: %s failed", step.__name__)
+
+    def _stop_jobs(self) -> None:
         if self.model_jobs is not None:
             self.model_jobs.shutdown()
-        self._stop_api()
-        self._stop_voice()
-        self.session.shutdown()
-        self.engine.close()
 
     # -- helpers -------------------------------------------------------------------------
 

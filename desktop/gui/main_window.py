@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([SIDEBAR_PX, 920])
         self.splitter.setHandleWidth(1)
+        self._sidebar_width = SIDEBAR_PX  # as the person left it, also while folded away
+        self.splitter.splitterMoved.connect(lambda position, _index: setattr(self, "_sidebar_width", position))
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("Loading model…", self)
@@ -201,14 +203,19 @@ class MainWindow(QMainWindow):
     # -- layout ------------------------------------------------------------------------
 
     def toggle_sidebar(self) -> None:
-        self.sidebar.setVisible(not self.sidebar.isVisible())
+        self._show_sidebar(not self.sidebar.isVisible())
+
+    def _show_sidebar(self, shown: bool) -> None:
+        self.sidebar.setVisible(shown)
+        if shown:  # at the width the person left it
+            self.splitter.setSizes([self._sidebar_width, max(200, self.width() - self._sidebar_width)])
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001 - Qt event
         super().resizeEvent(event)
         narrow = self.width() < NARROW_PX
         if narrow != self._narrow:  # fold the sidebar once when the window gets narrow, unfold when wide
             self._narrow = narrow
-            self.sidebar.setVisible(not narrow)
+            self._show_sidebar(not narrow)
 
     def _align_composer(self) -> None:
         """The composer's column lines up with the messages', scroll bar or not."""
@@ -218,15 +225,15 @@ class MainWindow(QMainWindow):
     def layout_state(self) -> tuple[str, int]:
         """(geometry as base64, sidebar width) to remember between runs."""
         geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
-        return geometry, self.splitter.sizes()[0] if self.sidebar.isVisible() else SIDEBAR_PX
+        return geometry, self._sidebar_width
 
     def restore_layout(self, geometry: str | None, sidebar_width: int | None) -> None:
         if geometry:
             with contextlib.suppress(ValueError):  # a damaged value: the default size
                 self.restoreGeometry(QByteArray(base64.b64decode(geometry, validate=True)))
         if sidebar_width:
-            width = max(180, min(int(sidebar_width), 480))
-            self.splitter.setSizes([width, max(400, self.width() - width)])
+            self._sidebar_width = max(180, min(int(sidebar_width), 480))
+            self.splitter.setSizes([self._sidebar_width, max(400, self.width() - self._sidebar_width)])
 
     def set_conversation_title(self, title: str) -> None:
         self.title_label.setText(title or "New chat")

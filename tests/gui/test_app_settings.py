@@ -146,8 +146,10 @@ def test_the_window_remembers_its_size_sidebar_and_conversation(qtbot, cli_home)
     first = HearthApp(paths, load_settings(paths.settings_file))
     qtbot.addWidget(first.window)
     first.window.show()
-    first.window.resize(760, 560)  # the offscreen screen is 800x600
-    first.window.splitter.setSizes([300, 460])
+    first.window.resize(760, 560)  # the offscreen screen is 800x600; narrow: the sidebar folds away
+    assert not first.window.sidebar.isVisible()
+    first.window.toggle_sidebar()  # Ctrl+B brings it back, and the person drags it wider
+    first.window.splitter.moveSplitter(300, 1)
     first.session.options = first.session.options.__class__(temperature=0.0, max_tokens=4)
     ask(qtbot, first, "Hello.")
     conversation = first.chat.current
@@ -162,6 +164,7 @@ def test_the_window_remembers_its_size_sidebar_and_conversation(qtbot, cli_home)
     second.window.show()
     try:
         assert (second.window.width(), second.window.height()) == (760, 560)
+        second.window.toggle_sidebar()
         assert second.window.splitter.sizes()[0] == 300
         assert not second.window.tip.isVisible()  # shown once, not at every start
         qtbot.waitUntil(lambda: [b.text for b in second.window.chat.bubbles][:1] == ["Hello."], timeout=30_000)

@@ -66,13 +66,6 @@ def open_conversation(qtbot, window, session, conversation):
         window.conversationSelected.emit(conversation)
 
 
-def send(qtbot, window, session, text):
-    window.composer.edit.setPlainText(text)
-    with qtbot.waitSignal(session.answerFinished, timeout=120_000) as blocker:
-        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    return blocker.args[0]
-
-
 def test_an_edit_stays_with_its_conversation(qtbot, make_window, gemma, tmp_path):
     first, second = seed(tmp_path, ("Alpha", 2), ("Beta", 2))
     window, session, _controller = make_window(gemma)
@@ -282,9 +275,9 @@ def test_new_chat_mid_answer_is_at_once_and_its_question_is_its_own(qtbot, make_
         summaries = store.conversations()
         assert len(summaries) == 2
         second = next(s.id for s in summaries if s.id != first)
-        assert [m.message.text for m in store.messages(second)][0] == "Name a prime number."
+        assert next(m.message.text for m in store.messages(second)) == "Name a prime number."
         assert [m.message.role for m in store.messages(second)] == ["user", "assistant"]
-        assert [m.message.text for m in store.messages(first)][0] == STORY
+        assert next(m.message.text for m in store.messages(first)) == STORY
     finally:
         store.close()
     assert controller.current == second and window.chat.bubbles[-1].message.role == "assistant"
