@@ -277,8 +277,9 @@ class ChatView(QScrollArea):
         """The controls inside the built messages that Tab reaches, top to bottom."""
         chain: list[QWidget] = []
         for bubble in self.bubbles:
-            chain.extend(b for b in bubble.findChildren(QAbstractButton)
-                         if b.focusPolicy() & Qt.FocusPolicy.TabFocus)
+            buttons = [b for b in bubble.findChildren(QAbstractButton) if b.focusPolicy() & Qt.FocusPolicy.TabFocus]
+            under = [b for b in buttons if bubble.actions.isAncestorOf(b)]
+            chain.extend([b for b in buttons if b not in under] + under)  # the content, then its actions
         return chain
 
     def _mark_last_answer(self) -> None:

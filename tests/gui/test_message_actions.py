@@ -1,0 +1,47 @@
+"""Message actions: icon buttons with names and tooltips, shown on hover or keyboard
+focus (always under the last answer), "Copied" after copying. Real widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QEnterEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop.core.conversation import Message
+from desktop.gui.main_window import MainWindow
+
+
+def hover(widget, inside: bool) -> None:
+    if inside:
+        QApplication.sendEvent(widget, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    else:
+        from PySide6.QtCore import QEvent
+
+        QApplication.sendEvent(widget, QEvent(QEvent.Type.Leave))
+
+
+def test_actions_show_on_hover_and_focus_and_copy_says_copied(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    question = window.chat.add_message(Message.user("What is 2+2?"))
+    answer = window.chat.add_message(Message.assistant("It is **4**."))
+    older = window.chat.add_message(Message.user("And 3+3?"))
+    last = window.chat.add_message(Message.assistant("6."))
+    for button in (question.copy_button, question.edit_button, answer.copy_button, last.regenerate_button):
+        assert button.accessibleName() and button.toolTip()
+    assert not question.actions.revealed and not answer.actions.revealed
+    assert last.actions.revealed and last.regenerate_button.isVisibleTo(window)  # the last answer's stay
+    assert not answer.regenerate_button.isVisibleTo(window)  # Regenerate only on the last answer
+    hover(question, True)
+    assert question.actions.revealed
+    hover(question, False)
+    assert not question.actions.revealed
+    older.edit_button.setFocus()  # Tab reaches a faded button: it shows
+    qtbot.waitUntil(lambda: older.actions.revealed)
+    qtbot.mouseClick(answer.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "It is **4**."
+    assert answer.copy_button.toolTip() == "Copied" and answer.copied_label.isVisibleTo(window)
+    qtbot.waitUntil(lambda: answer.copy_button.toolTip() == "Copy message", timeout=3_000)
+    assert not answer.copied_label.isVisibleTo(window)
