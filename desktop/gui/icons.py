@@ -1,4 +1,4 @@
-"""Icons from one set: Phosphor (MIT licence), through QtAwesome (MIT licence).
+"""Icons from one set: Phosphor (MIT licence), the font the QtAwesome package ships (MIT).
 
 `IconButton` is the window's icon button: an accessible name and a tooltip are
 required, and it recolours itself when the theme switches (light/dark).
@@ -7,9 +7,12 @@ required, and it recolours itself when the theme switches (light/dark).
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
 
 from desktop.gui.theme import current_palette
@@ -28,19 +31,45 @@ def icon(name: str, *, color: str | None = None) -> QIcon:
 
 @functools.lru_cache(maxsize=256)
 def _rendered(name: str, normal: str, active: str, disabled: str) -> QIcon:
-    """Drawn once per colour into plain pixmaps (1x and 2x): QtAwesome's own icons are
-    re-painted on every request, and Qt asks them for 0-pixel sizes while laying out."""
-    import qtawesome  # after the QApplication exists; it loads its fonts into Qt
-
-    source = qtawesome.icon(f"ph.{name}", color=normal, color_active=active, color_disabled=disabled)
+    """Drawn once per colour into plain pixmaps (1x and 2x)."""
     result = QIcon()
-    for mode in (QIcon.Mode.Normal, QIcon.Mode.Active, QIcon.Mode.Disabled):
+    for mode, color in ((QIcon.Mode.Normal, normal), (QIcon.Mode.Active, active), (QIcon.Mode.Disabled, disabled)):
         for side in _SIZES:
             for scale in (1, 2):
-                pixmap = source.pixmap(QSize(side * scale, side * scale), mode)
-                pixmap.setDevicePixelRatio(scale)
-                result.addPixmap(pixmap, mode)
+                result.addPixmap(_glyph(name, color, side, scale), mode)
     return result
+
+
+def _glyph(name: str, color: str, side: int, scale: int) -> QPixmap:
+    family, charmap = _phosphor()
+    pixmap = QPixmap(side * scale, side * scale)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    font = QFont(family)
+    font.setPixelSize(round(0.875 * side * scale))  # as QtAwesome draws it: room for the bearing
+    painter.setFont(font)
+    painter.setPen(QColor(color))
+    painter.drawText(pixmap.rect(), int(Qt.AlignmentFlag.AlignCenter), chr(charmap[name]))
+    painter.end()
+    pixmap.setDevicePixelRatio(scale)
+    return pixmap
+
+
+@functools.lru_cache(maxsize=1)
+def _phosphor() -> tuple[str, dict[str, int]]:
+    """The Phosphor font and its names, as the QtAwesome package ships them. Read as
+    data: importing QtAwesome itself (through QtPy) costs ~0.2 s of start-up."""
+    spec = importlib.util.find_spec("qtawesome")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("QtAwesome (the icon fonts) is not installed")
+    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    font_file = max(fonts.glob("phosphor-[0-9]*.ttf"))
+    charmap_file = max(fonts.glob("phosphor-charmap-*.json"))
+    families = QFontDatabase.applicationFontFamilies(QFontDatabase.addApplicationFont(str(font_file)))
+    if not families:
+        raise RuntimeError(f"the icon font {font_file} could not be loaded")
+    charmap = {key: int(value, 16) for key, value in json.loads(charmap_file.read_text()).items()}
+    return families[0], charmap
 
 
 class IconButton(QToolButton):
