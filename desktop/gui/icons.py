@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
 
+from desktop.core.paths import repository_dir
 from desktop.gui.theme import current_palette
 
 __all__ = ["IconButton", "icon"]
@@ -60,9 +61,10 @@ def _phosphor() -> tuple[str, dict[str, int]]:
     """The Phosphor font and its names, as the QtAwesome package ships them. Read as
     data: importing QtAwesome itself (through QtPy) costs ~0.2 s of start-up."""
     spec = importlib.util.find_spec("qtawesome")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("QtAwesome (the icon fonts) is not installed")
-    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    if spec is not None and spec.submodule_search_locations:
+        fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    else:  # a packaged Hearth carries only the font (packaging/hearth.spec)
+        fonts = repository_dir() / "qtawesome" / "fonts"
     font_file = max(fonts.glob("phosphor-[0-9]*.ttf"))
     charmap_file = max(fonts.glob("phosphor-charmap-*.json"))
     families = QFontDatabase.applicationFontFamilies(QFontDatabase.addApplicationFont(str(font_file)))
