@@ -38,6 +38,7 @@ from desktop.gui.icons import icon
 
 __all__ = ["PAGES", "SettingsDialog"]
 
+_LABEL_PX = 210
 _DEFAULT_MIC = "System default"
 _Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
 PAGES = {"General": "gear", "Models": "cpu", "Voice": "microphone", "Developer": "code"}  # name: icon
@@ -228,6 +229,7 @@ class SettingsDialog(QDialog):
         outer.addWidget(heading)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         outer.addLayout(form)
         outer.addStretch(1)
         self.pages[name] = page
@@ -244,6 +246,7 @@ class SettingsDialog(QDialog):
     def _row(self, form: QFormLayout, label: str, widget: QWidget, tip: str) -> None:
         self._describe(widget, label, tip)
         caption = QLabel(label, self)
+        caption.setMinimumWidth(_LABEL_PX)  # the fields start at the same place on every page
         caption.setBuddy(widget)
         caption.setToolTip(tip)
         form.addRow(caption, widget)

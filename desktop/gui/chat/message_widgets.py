@@ -186,16 +186,16 @@ class UserMessage(MessageWidget):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         bubble_layout.addWidget(self.label)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addStretch(1)
-        row.addWidget(self.bubble)
-        self._layout.addLayout(row)
         self.edit_button = self.actions.add(IconButton("pencil-simple", "Edit message", self.actions, size=18))
         self.edit_button.clicked.connect(lambda: self.editRequested.emit(self.position, self.text))
         self.actions.add(self.copied_label)
         self.actions.finish()
-        self._layout.addWidget(self.actions)
+        row = QHBoxLayout()  # the actions sit beside the bubble, so they take no height of their own
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.actions, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.bubble)
+        self._layout.addLayout(row)
         self.label.setText(message.text)
 
     def set_busy(self, busy: bool) -> None:
@@ -216,7 +216,7 @@ class UserMessage(MessageWidget):
         """As wide as the text needs, up to ~78 % of the column; wraps beyond that."""
         metrics = self.label.fontMetrics()
         natural = max((metrics.horizontalAdvance(line) for line in self.text.splitlines() or [""]), default=0)
-        widest = max(160, int(self.width() * 0.78) - 28)
+        widest = max(160, int(self.width() * 0.78) - 28 - self.actions.sizeHint().width())
         self.label.setFixedWidth(max(24, min(natural + 4, widest)))
 
 

@@ -6,6 +6,8 @@ Signals (Welcome):
 
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
@@ -49,7 +51,7 @@ class Welcome(QWidget):
         self.buttons: list[QPushButton] = []
         for label, prompt in EXAMPLE_PROMPTS:
             detail = prompt or "Hold Ctrl+Space (or the microphone button) and ask out loud."
-            button = QPushButton(f"{label}\n{_short(detail)}", self)
+            button = QPushButton(f"{label}\n{_two_lines(detail)}", self)
             button.setObjectName("ExamplePrompt")
             button.setAccessibleName(label)
             button.setToolTip(detail)
@@ -74,5 +76,9 @@ class Welcome(QWidget):
             self._grid.addWidget(button, index // columns, index % columns)
 
 
-def _short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _two_lines(text: str, width: int = 34) -> str:
+    """The example's text on at most two short lines (a button does not wrap by itself)."""
+    lines = textwrap.wrap(text, width)
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][: width - 1].rstrip() + "…"]
+    return "\n".join(lines)
