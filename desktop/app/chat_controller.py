@@ -76,11 +76,11 @@ class ChatController(QObject):
 
     def switch_to(self, conversation: int) -> None:
         """Open `conversation` (NEW: a new chat); the composer's draft stays with the old one."""
+        if self.window.search.text():
+            self.window.search.clear()  # a search result was opened: the list comes back
         if conversation == self.current and conversation != NEW:
             self.composer.edit.setFocus()
             return
-        if self.window.search.text():
-            self.window.search.clear()  # a search result was opened: the list comes back
         self.drafts[self.current] = self.composer.take_draft()
         self.composer.restore_draft(self.drafts.pop(conversation, Draft()))
         self.current = conversation

@@ -346,6 +346,11 @@ class Sidebar(QWidget):
                     return True
             if event.key() == Qt.Key.Key_Down and kind == QEvent.Type.KeyPress and self.list.count():
                 self.list.setFocus(Qt.FocusReason.TabFocusReason)
+                if self.search.text().strip():  # results: Down then Enter opens the top hit
+                    first = next((r for r in range(self.list.count())
+                                  if self.list.item(r).data(KIND_ROLE) == RESULT), None)
+                    if first is not None:
+                        self.list.setCurrentRow(first)
                 return True
         return super().eventFilter(watched, event)
 

@@ -177,8 +177,8 @@ def _chat(p: Palette) -> str:
 #MessageText {{ background: transparent; border: none; font-size: {BODY_PX}px; }}
 #StatsLine, #Caption {{ color: {p.muted}; font-size: {SMALL_PX}px; }}
 #Thinking {{ color: {p.muted}; font-size: {BODY_PX}px; }}
-#JumpToLatest {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 18px; }}
-#JumpToLatest:hover {{ background: {p.hover}; }}
+#JumpToLatest {{ background: {p.accent}; border: 2px solid {p.page}; border-radius: 18px; }}
+#JumpToLatest:hover {{ background: {p.accent}; border: 2px solid {p.text}; }}
 #Notice, #UndoBar, #TipBar {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 10px; }}
 #Notice QLabel, #UndoBar QLabel, #TipBar QLabel {{ font-size: {SMALL_PX}px; }}
 #Welcome {{ font-size: 26px; font-weight: 600; }}

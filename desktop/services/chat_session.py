@@ -19,7 +19,9 @@ Signals:
         conversation it was asked in, even if another one was opened meanwhile.
 
 While an answer streams, opening, listing, searching, renaming, deleting and exporting
-conversations still run (between tokens); anything that asks the engine waits for it.
+conversations still run (between tokens, or woken during a prefill), and a question sent
+meanwhile is saved at once; its answer, like anything else that needs the engine,
+waits its turn.
     searchFinished(list[SearchHit]): results of `search()`.
     failed(str): a one-line message for the person; nothing they typed was lost.
 """
@@ -105,7 +107,9 @@ class ChatSession(QObject):
         """Ask in `conversation` (-1: a new one; None: the open one). While another
         answer streams, the question is stored and answered right after it."""
         message = Message.user(text, tuple(images))
-        self._put(lambda: self._ask(message, conversation))
+        stored: list[int] = []  # the question is saved at once (it shows in the list), answered in turn
+        self._put(lambda: stored.append(self._store_question(message, conversation)), quick=True)
+        self._put(lambda: self._answer(stored[0]) if stored else None)
 
     def regenerate(self, conversation: int | None = None) -> None:
         """Drop the last answer and answer the last question again."""
@@ -212,7 +216,7 @@ class ChatSession(QObject):
                 task = self._tasks.get_nowait()
             except queue.Empty:
                 return
-            if task is not None and task.quick and not self._deferred:
+            if task is not None and task.quick:  # may pass held-back asks: those name their conversation
                 self._run_task(task)
             else:
                 self._deferred.append(task)
@@ -253,6 +257,10 @@ class ChatSession(QObject):
         return None if conversation < 0 else conversation
 
     def _ask(self, message: Message, conversation: int | None) -> None:
+        self._answer(self._store_question(message, conversation))
+
+    def _store_question(self, message: Message, conversation: int | None) -> int:
+        """Save the question (making its conversation if new); returns where it went."""
         store = self._db()
         target = self._target(conversation)
         if target is None:
@@ -262,7 +270,7 @@ class ChatSession(QObject):
                 self.currentChanged.emit(target)
         store.append(target, message)
         self._emit_conversations()
-        self._answer(target)
+        return target
 
     def _redo(self, edit: tuple[int, str] | None, conversation: int | None) -> None:
         target = self._target(conversation)

@@ -281,3 +281,37 @@ def test_new_chat_mid_answer_is_at_once_and_its_question_is_its_own(qtbot, make_
     finally:
         store.close()
     assert controller.current == second and window.chat.bubbles[-1].message.role == "assistant"
+
+
+def test_a_queued_question_shows_at_once_and_the_answering_chat_still_opens(qtbot, make_window, qwen_vision,
+                                                                            tmp_path):
+    window, session, controller = make_window(qwen_vision, LONG)
+    window.composer.edit.setPlainText(STORY)
+    with qtbot.waitSignal(session.answerDelta, timeout=60_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    first = controller.current
+    finished = []
+    session.answerFinished.connect(finished.append)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    window.composer.edit.setPlainText("Name a prime number.")
+    with qtbot.waitSignal(session.conversationsChanged, timeout=10_000,
+                          check_params_cb=lambda summaries: len(summaries) == 2):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)  # listed at once, answered in turn
+    assert not finished
+    queued = controller.current
+    assert queued not in (-1, first) and "Name a prime" in window.title_label.text()
+    open_conversation(qtbot, window, session, first)  # not held back by the queued question
+    assert not finished
+    assert next(b.message.text for b in window.chat.bubbles) == STORY
+    assert window.chat.bubbles[-1].streaming and window.composer.busy
+    with qtbot.waitSignal(session.answerFinished, timeout=60_000):
+        session.stop()
+    with qtbot.waitSignal(session.answerFinished, timeout=120_000):
+        pass  # then the queued one, in its own conversation
+    store = ConversationStore(tmp_path / "history.sqlite3")
+    try:
+        assert [m.message.role for m in store.messages(queued)] == ["user", "assistant"]
+        assert len(store.messages(first)) == 2
+    finally:
+        store.close()
+    assert len(window.chat.bubbles) == 2  # chat 1 on screen: its own two messages

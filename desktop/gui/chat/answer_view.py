@@ -109,7 +109,7 @@ class AnswerView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(10)
+        self._layout.setSpacing(14)
         self._text = ""
         self._stream: BlockStream | None = None  # while streaming
         self._parts: list[tuple[QWidget, list[Block]]] = []  # committed: rendered, final

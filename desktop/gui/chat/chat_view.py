@@ -82,7 +82,7 @@ class ChatView(QScrollArea):
         self._backfill.setSingleShot(True)
         self._backfill.setInterval(_BACKFILL_MS)  # after the newest messages are drawn
         self._backfill.timeout.connect(self._build_backfill)
-        self.jump_button = IconButton("arrow-down", "Jump to latest", self, size=18)
+        self.jump_button = IconButton("arrow-down", "Jump to latest", self, size=18, color_role="accent_text")
         self.jump_button.setObjectName("JumpToLatest")
         self.jump_button.setFixedSize(36, 36)
         self.jump_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click keeps the composer's focus; End works too
@@ -249,7 +249,7 @@ class ChatView(QScrollArea):
     def resizeEvent(self, event: QEvent) -> None:
         super().resizeEvent(event)
         viewport = self.viewport().geometry()
-        self.jump_button.move(viewport.center().x() - 18, viewport.bottom() - 52)
+        self.jump_button.move(viewport.center().x() - 18, viewport.bottom() - 48)
         self.jump_button.raise_()
 
     # -- private -------------------------------------------------------------------------
