@@ -45,11 +45,15 @@ def hearth_mounts() -> list[str]:
 
 
 def screenshot(env: dict, window: str, name: str) -> Image.Image:
+    """The window once it is drawn: a window can be mapped a moment before its first paint."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["import", "-window", window, str(SCREENSHOTS / name)], env=env, check=True)
-    shot = Image.open(SCREENSHOTS / name).convert("RGB")
-    assert len(shot.getcolors(maxcolors=1_000_000) or []) > 20, f"{name} is blank"  # a drawn window
-    return shot
+
+    def drawn() -> Image.Image | None:
+        subprocess.run(["import", "-window", window, str(SCREENSHOTS / name)], env=env, check=True)
+        shot = Image.open(SCREENSHOTS / name).convert("RGB")
+        return shot if len(shot.getcolors(maxcolors=1_000_000) or []) > 20 else None
+
+    return wait_for(drawn, 10, f"{name} to be drawn (it stayed blank)")
 
 
 def test_first_start_offline_sets_up_models_opens_the_window_and_answers(xserver, appimage, tmp_path):
