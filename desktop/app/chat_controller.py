@@ -74,7 +74,7 @@ class ChatController(QObject):
 
     # -- conversations -------------------------------------------------------------------
 
-    def switch_to(self, conversation: int) -> None:
+    def switch_to(self, conversation: int, *, focus: bool = True) -> None:
         """Open `conversation` (NEW: a new chat); the composer's draft stays with the old one."""
         if self.window.search.text():
             self.window.search.clear()  # a search result was opened: the list comes back
@@ -93,12 +93,13 @@ class ChatController(QObject):
             self.session.new_conversation()
         else:
             self.session.open_conversation(conversation)
-        self.composer.edit.setFocus()
+        if focus:
+            self.composer.edit.setFocus()
 
     def delete(self, conversation: int) -> None:
         self.deleted.append((conversation, conversation == self.current))
         if conversation == self.current:
-            self.switch_to(NEW)  # its draft stays with it: Undo brings both back
+            self.switch_to(NEW, focus=False)  # its draft stays with it: Undo brings both back; the list keeps focus
         self.session.delete(conversation)
         self.window.undo_bar.show_deleted(self.titles.get(conversation, ""))
 

@@ -173,6 +173,15 @@ def test_delete_acts_only_where_focus_is_and_can_be_undone(qtbot, make_window, g
         qtbot.mouseClick(window.undo_bar.action_button, Qt.MouseButton.LeftButton)
     assert controller.current == first and not window.undo_bar.isVisible()
     assert next(b.message.text for b in window.chat.bubbles) == "Alpha question 0"
+    window.activateWindow()  # keyboard shortcuts need the active window (a click into it)
+    qtbot.waitUntil(window.isActiveWindow)
+    window.conversations.setFocus()  # again, and undone by keyboard this time
+    with qtbot.waitSignal(session.conversationsChanged, timeout=10_000):
+        qtbot.keyClick(window.conversations, Qt.Key.Key_Delete)
+    assert window.undo_bar.isVisible()
+    with qtbot.waitSignal(session.conversationOpened, timeout=10_000):
+        qtbot.keyClick(window.conversations, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert controller.current == first
 
 
 def test_scrolling_back_during_an_answer_stays_put(qtbot, make_window, qwen_vision, tmp_path):
