@@ -151,7 +151,7 @@ QComboBox::down-arrow {{ image: url(:/qt-project.org/styles/commonstyle/images/a
     width: 10px; height: 10px; }}
 QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 0; border: none; }}
 QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
-#ChatScroll:focus {{ border: 2px solid {p.accent}; border-radius: 6px; }}
+#ChatBody[focused="true"] {{ border: 2px solid {p.accent}; border-radius: 6px; }}
 QMenu {{ background: {p.surface}; border: 1px solid {p.border}; padding: 4px; }}
 QMenu::item {{ padding: 6px 18px; border-radius: 6px; }}
 QMenu::item:selected {{ background: {p.hover}; }}

@@ -45,3 +45,15 @@ def test_actions_show_on_hover_and_focus_and_copy_says_copied(qtbot):
     assert answer.copy_button.toolTip() == "Copied" and answer.copied_label.isVisibleTo(window)
     qtbot.waitUntil(lambda: answer.copy_button.toolTip() == "Copy message", timeout=3_000)
     assert not answer.copied_label.isVisibleTo(window)
+
+
+def test_the_conversation_shows_a_focus_ring(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.chat.setFocus()
+    qtbot.waitUntil(lambda: window.chat.widget().property("focused") is True)
+    window.composer.edit.setFocus()
+    qtbot.waitUntil(lambda: window.chat.widget().property("focused") is False)

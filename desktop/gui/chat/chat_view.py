@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Message
@@ -245,6 +246,22 @@ class ChatView(QScrollArea):
             self._layout.insertWidget(1 + index, bubble)  # after the welcome
         self.bubbles[:0] = built
         self.focusChainChanged.emit()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self._show_focus(True)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._show_focus(False)
+
+    def _show_focus(self, focused: bool) -> None:
+        """A ring while the conversation itself has keyboard focus (arrows/PgUp/PgDn scroll)."""
+        body = self.widget()  # it covers the viewport, so it carries the ring
+        body.setProperty("focused", focused)
+        body.style().unpolish(body)
+        body.style().polish(body)
+        body.update()
 
     def resizeEvent(self, event: QEvent) -> None:
         super().resizeEvent(event)
