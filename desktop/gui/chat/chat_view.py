@@ -200,10 +200,6 @@ class ChatView(QScrollArea):
 
     # -- scrolling -----------------------------------------------------------------------
 
-    @property
-    def following(self) -> bool:
-        return self._stick
-
     def scroll_to_bottom(self) -> None:
         self._stick = True
         bar = self.verticalScrollBar()
