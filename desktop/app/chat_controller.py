@@ -8,19 +8,22 @@
 - While an answer streams, its conversation's Regenerate and Edit are off and Enter
   there waits (the text stays). A question in another conversation is sent at once
   and answered right after.
-- Deleting shows an undo bar in the chat for a few seconds (Ctrl+Z in the list too).
+- Deleting shows an undo bar in the chat for a few seconds (Ctrl+Z in the list too);
+  when they are over the conversation is removed from disk for good (at quit, at the
+  latest).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer
 from desktop.gui.chat.composer import Draft
 from desktop.gui.main_window import MainWindow
+from desktop.gui.tip_bar import UNDO_SECONDS
 from desktop.services.chat_session import ChatSession
 
 __all__ = ["NEW", "ChatController"]
@@ -39,7 +42,8 @@ class ChatController(QObject):
         self.partial = ""  # that answer so far
         self.drafts: dict[int, Draft] = {}
         self.titles: dict[int, str] = {}
-        self.deleted: list[tuple[int, bool]] = []  # (conversation, was it open)
+        self.deleted: list[tuple[int, bool]] = []  # (conversation, was it open), still undoable
+        self._purge_timers: dict[int, QTimer] = {}
         self._connect()
 
     def _connect(self) -> None:
@@ -101,12 +105,29 @@ class ChatController(QObject):
         if conversation == self.current:
             self.switch_to(NEW, focus=False)  # its draft stays with it: Undo brings both back; the list keeps focus
         self.session.delete(conversation)
-        self.window.undo_bar.show_deleted(self.titles.get(conversation, ""))
+        self.window.undo_bar.show_deleted(self.titles.get(conversation, ""), UNDO_SECONDS)
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: self._purge(conversation))
+        timer.start(int(UNDO_SECONDS * 1000))
+        self._purge_timers[conversation] = timer
+
+    def _purge(self, conversation: int) -> None:
+        """The undo window is over: the conversation goes from disk for good."""
+        self.deleted = [entry for entry in self.deleted if entry[0] != conversation]
+        timer = self._purge_timers.pop(conversation, None)
+        if timer is not None:
+            timer.deleteLater()
+        self.session.purge(conversation)
 
     def undo_delete(self) -> None:
         """Bring the last deleted conversation back (and open it if it was open)."""
         if self.deleted:
             conversation, was_open = self.deleted.pop()
+            timer = self._purge_timers.pop(conversation, None)
+            if timer is not None:
+                timer.stop()
+                timer.deleteLater()
             self.session.restore(conversation)
             if was_open and self.current == NEW:
                 self.switch_to(conversation)

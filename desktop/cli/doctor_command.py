@@ -11,6 +11,7 @@ import sys
 from importlib import metadata
 
 from desktop.cli.context import CliContext
+from desktop.core.private_files import exposed
 
 __all__ = ["register"]
 
@@ -52,6 +53,12 @@ def run_doctor(_args: argparse.Namespace) -> int:
     print(f"config       {ctx.paths.config_dir}")
     print(f"data         {ctx.paths.data_dir}")
     print(f"models       {ctx.paths.models_dir}")
+    readable = exposed(ctx.paths.private_roots)
+    if readable:
+        problems.append(f"{len(readable)} file(s) or folder(s) of Hearth's can be read by other users, e.g. "
+                        f"{readable[0]}: run `chmod -R go-rwx` on it (Hearth could not: another owner?).")
+    else:
+        print("privacy      settings, history, models and caches are owner-only (folders 0700, files 0600)")
     installed = ctx.store.installed()
     if not installed:
         problems.append("No models are installed: run `hearth models install-starter`.")

@@ -8,6 +8,7 @@ the app) and the result is passed down; nothing else calls platformdirs. Setting
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,9 +16,12 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop.core.private_files import make_private_dir, tighten
+
 __all__ = ["APP_NAME", "HearthPaths", "assets_dir", "repository_dir"]
 
 APP_NAME = "Hearth"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,20 @@ class HearthPaths:
     def history_db(self) -> Path:
         return self.data_dir / "history.sqlite3"
 
+    @property
+    def private_roots(self) -> tuple[Path, ...]:
+        """The folders whose contents are the person's alone (owner-only modes)."""
+        return (self.config_dir, self.data_dir, self.cache_dir)
+
     def ensure(self) -> HearthPaths:
-        """Create the directories (idempotent) and return self."""
-        for directory in (self.config_dir, self.data_dir, self.cache_dir, self.models_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        """Create the directories owner-only (0700) and return self. Folders and files an
+        older install left readable by other users are made private, once, with a log line."""
+        changed = tighten(self.private_roots)
+        for directory in (*self.private_roots, self.models_dir):
+            make_private_dir(directory)
+        if changed:
+            log.warning("made %d folder(s) and file(s) owner-only in %s: other users could read them",
+                        len(changed), ", ".join(str(p) for p in self.private_roots))
         return self
 
 

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from desktop.core.private_files import write_private_text
+
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "Settings", "load_settings", "save_settings"]
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Settings:
     send_after_speaking: bool = False
     api_enabled: bool = False  # the window serves the OpenAI-compatible API on loopback
     api_port: int = 8765
+    api_key: str | None = None  # what clients of that API send; made when it is first switched on
     remote_url: str | None = None  # an OpenAI-compatible server instead of local llama.cpp
     remote_model: str | None = None  # None: the first model the server lists
     remote_api_key: str | None = None
@@ -87,7 +90,5 @@ def load_settings(path: Path) -> Settings:
 
 
 def save_settings(path: Path, settings: Settings) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    os.replace(part, path)
+    """Whole or not at all, and owner-only: the file holds API keys."""
+    write_private_text(path, json.dumps(asdict(settings), indent=2))

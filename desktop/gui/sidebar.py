@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,8 +52,9 @@ from desktop.gui.sidebar_rows import (
     is_row,
 )
 
-__all__ = ["Sidebar"]
+__all__ = ["SEARCH_PAUSE_MS", "Sidebar"]
 
+SEARCH_PAUSE_MS = 150  # typing pauses this long before a search runs
 _FOOTER_TEXT_MIN = 220  # px: below this the footer buttons drop their text
 
 
@@ -64,7 +65,8 @@ class Sidebar(QWidget):
     Signals:
         newConversationRequested(): "New chat" was pressed.
         conversationSelected(int): a row was clicked or Entered (never by set_current).
-        searchRequested(str): the search text changed (stripped); "" means show all.
+        searchRequested(str): the search text changed (stripped) and then rested for
+            SEARCH_PAUSE_MS, so typing does not search at every key; "" (show all) at once.
         deleteRequested(int): Delete with the list focused, or Delete in a row's menu.
         renameRequested(int, str): a title was edited inline (new and not empty).
         exportRequested(int, str): export to this path (.md or .json), chosen in a dialog.
@@ -130,6 +132,10 @@ class Sidebar(QWidget):
         self._now: float | None = None
         self._current_id: int | None = None
         self._query = ""
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_PAUSE_MS)
+        self._search_timer.timeout.connect(lambda: self.searchRequested.emit(self._query))
         self._pending: list | None = None  # rows that arrived while a title was being edited
         self.new_button.clicked.connect(self.newConversationRequested.emit)
         self.models_button.clicked.connect(self.modelsRequested.emit)
@@ -330,8 +336,11 @@ class Sidebar(QWidget):
         if query == self._query:
             return
         self._query = query
-        if not query:
-            self._replace_rows(self._conversation_rows())  # at once, before the store answers
+        if query:
+            self._search_timer.start()  # restarted by each key
+            return
+        self._search_timer.stop()
+        self._replace_rows(self._conversation_rows())  # at once, before the store answers
         self.searchRequested.emit(query)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

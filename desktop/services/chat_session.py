@@ -84,6 +84,7 @@ class ChatSession(QObject):
         self._store: ConversationStore | None = None
         self._conversation: int | None = None
         self._closed = False
+        self._search_generation = 0  # a newer search makes the running one stop
         self._thread = threading.Thread(target=self._run, name="hearth-session", daemon=True)
 
     def start(self) -> None:
@@ -152,8 +153,25 @@ class ChatSession(QObject):
     def restore(self, conversation_id: int) -> None:
         self._put(lambda: (self._db().restore(conversation_id), self._emit_conversations()), quick=True)
 
+    def purge(self, conversation_id: int) -> None:
+        """The undo window is over: remove the deleted conversation from disk for good."""
+        self._put(lambda: self._db().purge(conversation_id), quick=True)
+
     def search(self, query: str) -> None:
-        self._put(lambda: self.searchFinished.emit(self._db().search(query)), quick=True)
+        """Search; a search asked meanwhile replaces this one (it stops, and emits nothing)."""
+        self._search_generation += 1
+        generation = self._search_generation
+
+        def stale() -> bool:
+            return generation != self._search_generation
+
+        def task() -> None:
+            if not stale():
+                hits = self._db().search(query, cancelled=stale)
+                if not stale():
+                    self.searchFinished.emit(hits)
+
+        self._put(task, quick=True)
 
     def export(self, conversation_id: int, path: Path) -> None:
         def task() -> None:
@@ -189,7 +207,16 @@ class ChatSession(QObject):
                 self._run_task(task)
         finally:
             if self._store is not None:
-                self._store.close()
+                self._close_store(self._store)
+
+    def _close_store(self, store: ConversationStore) -> None:
+        """Deleted means gone: what is still in its undo window at quit is removed now."""
+        try:
+            store.purge_deleted()
+        except HearthError as error:
+            log.warning("deleted conversations could not be removed at quit: %s", error)
+        finally:
+            store.close()
 
     def _put(self, work: Callable[[], object], *, quick: bool = False) -> None:
         self._tasks.put(_Task(work, quick))
@@ -223,7 +250,11 @@ class ChatSession(QObject):
 
     def _db(self) -> ConversationStore:
         if self._store is None:
-            self._store = ConversationStore(self._database)
+            self._store = store = ConversationStore(self._database)
+            if store.set_aside is not None:
+                self.failed.emit(f"Your chat history was damaged, so a new one was started; "
+                                 f"the old file is kept as {store.set_aside}.")
+            store.purge_deleted()  # deleted before a crash: the undo window is long over
         return self._store
 
     def _wait_for_engine(self) -> None:

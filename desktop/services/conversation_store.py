@@ -3,7 +3,9 @@
 Each message is committed as soon as it exists, so a crash or kill loses at most the
 answer being generated. Images are stored with their message (PNG bytes), so history
 still shows them. Deleting a conversation only marks it; `restore()` undoes that until
-`purge_deleted()` runs. One store object belongs to one thread (sqlite3's rule).
+`purge()` removes it for good: with SQLite's secure_delete, the search index merged and
+the write-ahead log emptied, so its words and images are gone from the files. One store
+object belongs to one thread (sqlite3's rule).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import base64
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.core.conversation import Attachment, Message
-from desktop.core.errors import HearthError
+from desktop.services.history_file import StoreError, open_history
 
 __all__ = ["ConversationStore", "ConversationSummary", "SearchHit", "StoreError", "StoredMessage"]
 
@@ -63,10 +66,8 @@ CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF text ON messages BEGIN
 END;
 """
 _PNG_PREFIX = "data:image/png;base64,"
-
-
-class StoreError(HearthError):
-    """The history database cannot be opened or written (read-only, corrupt, disk full)."""
+MAX_SEARCH_TERMS = 12  # each term is a prefix query; FTS5's cost grows with their product
+MAX_TERM_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -97,22 +98,27 @@ class SearchHit:
 
 
 class ConversationStore:
-    """The history database. `close()` when done."""
+    """The history database. `close()` when done.
+
+    `set_aside` names the damaged file this store replaced when it opened, if any: the
+    caller tells the person.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"The history database {path} cannot be opened: {error}.") from error
+        opened = open_history(path, _SCHEMA)
+        self._db, self.set_aside = opened.connection, opened.set_aside
+        self._removed_text = False  # messages were removed since the last scrub
 
     def close(self) -> None:
-        self._db.close()
+        """Remove what was deleted (also from the index and the log), then close."""
+        try:
+            if self._removed_text:
+                self._scrub()
+        except StoreError:
+            pass  # a read-only or full disk: the words stay until the next open can scrub
+        finally:
+            self._db.close()
 
     # -- conversations ---------------------------------------------------------------
 
@@ -124,19 +130,17 @@ class ConversationStore:
         return int(cursor.lastrowid or 0)
 
     def conversations(self) -> list[ConversationSummary]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT c.id, c.title, c.created_at, c.updated_at, COUNT(m.id) FROM conversations c "
             "LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.deleted_at IS NULL "
-            "GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC"
-        ).fetchall()
+            "GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC", ()
+        )
         return [ConversationSummary(*row) for row in rows]
 
     def exists(self, conversation_id: int) -> bool:
         """Whether the conversation is there and not deleted."""
-        row = self._db.execute(
-            "SELECT 1 FROM conversations WHERE id = ? AND deleted_at IS NULL", (conversation_id,)
-        ).fetchone()
-        return row is not None
+        return bool(self._read("SELECT 1 FROM conversations WHERE id = ? AND deleted_at IS NULL",
+                               (conversation_id,)))
 
     def rename(self, conversation_id: int, title: str) -> None:
         self._write("UPDATE conversations SET title = ? WHERE id = ?", (title.strip() or "Untitled", conversation_id))
@@ -148,8 +152,21 @@ class ConversationStore:
     def restore(self, conversation_id: int) -> None:
         self._write("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
 
+    def purge(self, conversation_id: int) -> bool:
+        """Remove a deleted conversation for good (undo is over); False if it was restored."""
+        removed = self._write(
+            "DELETE FROM conversations WHERE id = ? AND deleted_at IS NOT NULL", (conversation_id,)
+        ).rowcount
+        if removed:
+            self._scrub()
+        return bool(removed)
+
     def purge_deleted(self) -> int:
-        return self._write("DELETE FROM conversations WHERE deleted_at IS NOT NULL", ()).rowcount
+        """Remove every deleted conversation for good (on quit, and left over from a crash)."""
+        removed = self._write("DELETE FROM conversations WHERE deleted_at IS NOT NULL", ()).rowcount
+        if removed:
+            self._scrub()
+        return removed
 
     # -- messages --------------------------------------------------------------------
 
@@ -180,12 +197,12 @@ class ConversationStore:
         return int(message_id or 0)
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT id, position, role, text, stats, created_at FROM messages "
             "WHERE conversation_id = ? ORDER BY position", (conversation_id,),
-        ).fetchall()
+        )
         images: dict[int, list[Attachment]] = {}
-        for message_id, name, width, height, png in self._db.execute(
+        for message_id, name, width, height, png in self._read(
             "SELECT i.message_id, i.name, i.width, i.height, i.png FROM images i "
             "JOIN messages m ON m.id = i.message_id WHERE m.conversation_id = ? ORDER BY i.message_id, i.position",
             (conversation_id,),
@@ -206,22 +223,37 @@ class ConversationStore:
         self._write(
             "DELETE FROM messages WHERE conversation_id = ? AND position >= ?", (conversation_id, from_position)
         )
+        self._removed_text = True  # their words leave the search index on the next scrub (at the latest, close)
 
     # -- search and export ---------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 50) -> list[SearchHit]:
-        """Full-text search over every message of the visible conversations."""
-        terms = [t for t in query.replace('"', " ").split() if t]
+    def search(self, query: str, *, limit: int = 50, cancelled: Callable[[], bool] | None = None) -> list[SearchHit]:
+        """Full-text search over every message of the visible conversations.
+
+        At most MAX_SEARCH_TERMS words of MAX_TERM_CHARS count (a pasted page would make
+        FTS5 work for minutes); `cancelled()` is asked as the query runs, and a True
+        stops it with [] (a newer search replaced it).
+        """
+        terms = search_terms(query)
         if not terms:
             return []
         match = " ".join(f'"{t}"*' for t in terms)  # every word, as a prefix; no FTS syntax leaks
-        rows = self._db.execute(
-            "SELECT c.id, c.title, m.id, m.position, snippet(messages_fts, 0, '[', ']', '…', 12) "
-            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
-            "JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
-            (match, limit),
-        ).fetchall()
+        if cancelled is not None:
+            self._db.set_progress_handler(lambda: 1 if cancelled() else 0, 1_000)
+        try:
+            rows = self._db.execute(
+                "SELECT c.id, c.title, m.id, m.position, snippet(messages_fts, 0, '[', ']', '…', 12) "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as error:
+            if cancelled is not None and cancelled():
+                return []
+            raise StoreError(f"The history could not be searched: {error}.") from error
+        finally:
+            self._db.set_progress_handler(None, 0)
         return [SearchHit(*row) for row in rows]
 
     def export_markdown(self, conversation_id: int) -> str:
@@ -253,13 +285,30 @@ class ConversationStore:
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
+    def _scrub(self) -> None:
+        """Make removed rows unrecoverable from the files: secure_delete has zeroed their
+        pages; merging the search index drops their words, and emptying the write-ahead
+        log drops older copies of those pages."""
+        self._write("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')", ())
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"The history database {self.path} could not be written: {error}.") from error
+        self._removed_text = False
+
     # -- helpers ---------------------------------------------------------------------
 
     def _title(self, conversation_id: int) -> str:
-        row = self._db.execute("SELECT title FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        if row is None:
+        rows = self._read("SELECT title FROM conversations WHERE id = ?", (conversation_id,))
+        if not rows:
             raise StoreError(f"There is no conversation {conversation_id}.")
-        return str(row[0])
+        return str(rows[0][0])
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as error:  # damage found after the open's quick check
+            raise StoreError(f"The history database {self.path} could not be read: {error}.") from error
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
@@ -273,3 +322,10 @@ def _png_bytes(image: Attachment) -> bytes:
     if not image.data_uri.startswith(_PNG_PREFIX):
         raise StoreError(f"{image.source_name or 'An image'} is not a normalised PNG data URI.")
     return base64.b64decode(image.data_uri[len(_PNG_PREFIX):])
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a search box's text, bounded, as text SQLite accepts (no NULs, no lone
+    surrogates, which a paste can carry)."""
+    clean = query.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ").replace('"', " ")
+    return [term[:MAX_TERM_CHARS] for term in clean.split()][:MAX_SEARCH_TERMS]

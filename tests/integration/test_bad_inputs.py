@@ -108,9 +108,15 @@ CASES: list[Case] = [
      lambda t: b"RIFF" + struct.pack("<I", 36) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 3, 1, 16000, 64000, 4, 32)
      + b"data" + struct.pack("<I", 0), read_wav, "not a PCM WAV"),
     ("text named .wav", "memo.wav", lambda t: b"call mum back\n", read_wav, "not a PCM WAV"),
+    ("WAV claiming 1 Hz (a 119 GiB resample)", "slow.wav", lambda t: wav_bytes(np.zeros(1_000_000), 1), read_wav,
+     "sample rate of 1 Hz"),
+    ("WAV claiming 9 channels", "surround.wav", lambda t: wav_bytes(np.zeros(9 * 1600), 16_000, channels=9),
+     read_wav, "9 channels"),
+    ("WAV of 31 minutes", "meeting.wav", lambda t: wav_bytes(np.zeros(31 * 60 * 8_000), 8_000), read_wav,
+     "longer than the 30 minutes"),
     # data and configuration
-    ("corrupt history database", "history.sqlite3", lambda t: b"SQLite format 3\x00" + os.urandom(4000),
-     lambda p: ConversationStore(p).conversations(), "cannot be opened"),
+    ("history database in a folder that is a file", "history.sqlite3", lambda t: b"just a file",
+     lambda p: ConversationStore(p / "history.sqlite3").conversations(), "cannot be opened"),
     ("broken catalog", "catalog.toml", lambda t: b"[[model]\nname = ", read_catalog, "not valid TOML"),
     ("catalog entry without a license", "catalog.toml",
      lambda t: b'[[model]]\nname = "m"\ntitle = "M"\nrepo = "o/r"\nfile = "m.gguf"\nsize = 1\nquant = "Q4"\n'
@@ -206,6 +212,23 @@ def test_faults_are_one_sentence_and_keep_what_was_saved(small_disk, name, fault
         with sqlite3.connect(database) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert [r[0] for r in db.execute("SELECT text FROM messages")] == ["an earlier question"]
+
+
+@pytest.mark.timeout(60)  # today's main blocked for ever on the FIFO and read /dev/zero without end
+@pytest.mark.parametrize("kind", ["FIFO", "/dev/zero", "link to /dev/zero", "folder"])
+def test_audio_that_is_not_a_regular_file_is_refused_unread(tmp_path, kind):
+    path = tmp_path / "question.wav"
+    if kind == "FIFO":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path = Path("/dev/zero") if kind == "/dev/zero" else path
+        if kind.startswith("link"):
+            path.symlink_to("/dev/zero")
+    with pytest.raises(HearthError) as caught:
+        read_wav(path)
+    assert str(caught.value).endswith("not a WAV file.") and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("name", "image", "fmt"), [

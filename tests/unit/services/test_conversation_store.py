@@ -97,8 +97,9 @@ def test_export_markdown_and_json(store, image):
     assert data["messages"][1]["content"] == "**Nice**"
 
 
-def test_corrupt_database_is_a_clear_error(tmp_path):
+def test_a_folder_in_the_way_is_a_clear_error_and_nothing_is_moved(tmp_path):
     path = tmp_path / "h.sqlite3"
-    path.write_bytes(b"this is not a database" * 100)
+    path.mkdir()
     with pytest.raises(StoreError, match="cannot be opened"):
         ConversationStore(path)
+    assert path.is_dir() and not list(tmp_path.glob("*.damaged-*"))
