@@ -131,12 +131,13 @@ def speak(tmp_path_factory: pytest.TempPathFactory):
 def cli_home(isolated_home: Path, starter: StarterModels) -> Path:
     """A HEARTH_HOME whose settings point at the starter models (no copy of the files)."""
     config = isolated_home / "config"
-    config.mkdir(parents=True, exist_ok=True)
+    config.mkdir(parents=True, exist_ok=True, mode=0o700)  # as Hearth makes it (else it says it fixed it)
     (config / "settings.json").write_text(json.dumps({
         "model_path": str(starter.chat),
         "mmproj_path": str(starter.mmproj),
         "whisper_path": str(starter.whisper),
     }))
+    (config / "settings.json").chmod(0o600)
     return isolated_home
 
 
@@ -187,10 +188,11 @@ class ServedHearth:
 
 
 def _settings_home(root: Path, starter: StarterModels) -> Path:
-    (root / "config").mkdir(parents=True, exist_ok=True)
+    (root / "config").mkdir(parents=True, exist_ok=True, mode=0o700)
     (root / "config" / "settings.json").write_text(json.dumps({
         "model_path": str(starter.chat), "mmproj_path": str(starter.mmproj), "whisper_path": str(starter.whisper),
     }))
+    (root / "config" / "settings.json").chmod(0o600)
     return root
 
 
@@ -200,8 +202,9 @@ def served_hearth(tmp_path_factory: pytest.TempPathFactory, starter: StarterMode
     home = _settings_home(tmp_path_factory.mktemp("served-home"), starter)
     key = "sk-hearth-test"
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("hearth")), "serve", "--port", "0", "--api-key", key],
-        env=dict(os.environ, HEARTH_HOME=str(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [str(Path(sys.executable).with_name("hearth")), "serve", "--port", "0"],
+        env=dict(os.environ, HEARTH_HOME=str(home), HEARTH_API_KEY=key), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
     )
     out, err = ProcessLines(process.stdout), ProcessLines(process.stderr)
     try:

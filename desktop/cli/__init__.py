@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from desktop.core.errors import HearthError
+from desktop.core.private_files import PRIVATE_UMASK
+from desktop.core.safe_files import printable
 
 __all__ = ["main"]
 
@@ -74,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(arguments)
     configure_logging(verbose=args.verbose)
+    os.umask(PRIVATE_UMASK)  # everything Hearth writes (history, models, exports, logs) is the person's alone
     if args.command is None:
         if _has_display():
             from desktop.app import run_app
@@ -84,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except HearthError as error:
-        print(f"hearth: {error}", file=sys.stderr)
+        print(f"hearth: {printable(str(error))}", file=sys.stderr)  # names in it may hold escapes
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("hearth: interrupted", file=sys.stderr)

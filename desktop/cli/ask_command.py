@@ -16,6 +16,7 @@ from desktop.core.engine_types import Answer
 from desktop.core.errors import AudioError, EngineError, HearthError
 from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
+from desktop.core.safe_files import printable
 from desktop.services.answer_stream import ChatEngine
 from desktop.services.llm_engine import AnswerStream, LlmEngine
 from desktop.services.remote_engine import RemoteEngine
@@ -54,6 +55,9 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_ask(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
+    # The audio first: a bad file (a FIFO, /dev/zero, a 1 Hz header) is refused in one
+    # line before any model is opened; read_wav reads only bounded regular files.
+    samples = read_wav(args.audio) if args.audio else None
     remote = ctx.remote_config(args)
     if remote is not None:
         images = tuple(load_image(p) for p in args.image)
@@ -64,7 +68,6 @@ def run_ask(args: argparse.Namespace) -> int:
         mmproj = ctx.mmproj(model, args.mmproj) if args.image else None
         images = _load_images(args.image, mmproj, model_info)
         model_name = model.name
-    samples = read_wav(args.audio) if args.audio else None
     question = args.question.strip()
     if not question and samples is None:
         raise EngineError("Nothing to ask: give a question, --audio WAV, or both.")
@@ -123,7 +126,7 @@ def run_chat(args: argparse.Namespace) -> int:
     options = ctx.generation_options(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     try:
         info = engine.wait_ready()
-        print(f"Hearth chat: {info.model_name} on {info.backend}. /image PATH, /reset, /quit.",
+        print(f"Hearth chat: {printable(info.model_name)} on {info.backend}. /image PATH, /reset, /quit.",
               file=sys.stderr)
         while True:
             try:
@@ -148,7 +151,7 @@ def run_chat(args: argparse.Namespace) -> int:
                     if note:
                         print(note, file=sys.stderr)
                 except HearthError as error:
-                    print(f"hearth: {error}", file=sys.stderr)
+                    print(f"hearth: {printable(str(error))}", file=sys.stderr)
                 continue
             history.append(Message.user(line, tuple(pending)))
             pending.clear()
@@ -161,7 +164,7 @@ def run_chat(args: argparse.Namespace) -> int:
                 print("\n(stopped)", file=sys.stderr)
             except HearthError as error:
                 history.pop()
-                print(f"hearth: {error}", file=sys.stderr)
+                print(f"hearth: {printable(str(error))}", file=sys.stderr)
                 continue
             history.append(Message.assistant(answer.text))
     finally:

@@ -12,6 +12,7 @@ from importlib import metadata
 
 from desktop.cli.context import CliContext
 from desktop.core.private_files import exposed
+from desktop.core.safe_files import printable
 
 __all__ = ["register"]
 
@@ -50,9 +51,9 @@ def run_doctor(_args: argparse.Namespace) -> int:
     except Exception as error:  # a broken native build is exactly what doctor is for
         problems.append(f"llama.cpp cannot be loaded: {error}")
 
-    print(f"config       {ctx.paths.config_dir}")
-    print(f"data         {ctx.paths.data_dir}")
-    print(f"models       {ctx.paths.models_dir}")
+    print(f"config       {printable(ctx.paths.config_dir)}")
+    print(f"data         {printable(ctx.paths.data_dir)}")
+    print(f"models       {printable(ctx.paths.models_dir)}")
     readable = exposed(ctx.paths.private_roots)
     if readable:
         problems.append(f"{len(readable)} file(s) or folder(s) of Hearth's can be read by other users, e.g. "
@@ -65,7 +66,7 @@ def run_doctor(_args: argparse.Namespace) -> int:
     for model in installed:
         check = ctx.store.check(model, full=True)
         detail = "sha256 ok" if check.ok else check.problem
-        print(f"model        {model.role:<9} {model.name}: {detail}")
+        print(f"model        {model.role:<9} {printable(model.name)}: {printable(detail)}")
         if detail != "sha256 ok":
             problems.append(f"{model.name}: {detail}")
     for role in ("chat", "whisper"):
@@ -84,8 +85,8 @@ def run_doctor(_args: argparse.Namespace) -> int:
         warnings.append(f"Audio input is unavailable ({error}): push-to-talk will not work.")
 
     for line in warnings:
-        print(f"warning: {line}")
+        print(f"warning: {printable(line)}")
     for line in problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     print("all checks passed" if not problems else f"{len(problems)} problem(s) found")
     return 1 if problems else 0

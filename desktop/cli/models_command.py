@@ -12,6 +12,7 @@ from desktop.cli.progress_bar import ProgressBar
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import ModelFileError
 from desktop.core.hardware_fit import fit_of, recommend
+from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
 from desktop.services.downloader import DownloadCancelled
@@ -50,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_list(_args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     installed = ctx.store.installed()
-    print(f"models folder: {ctx.store.models_dir}")
+    print(f"models folder: {printable(ctx.store.models_dir)}")
     status = _report(ctx, installed, full=False) if installed else 0
     if not installed:
         print("no models installed: run `hearth models pull NAME` or `hearth models install-starter`")
@@ -63,8 +64,8 @@ def run_list(_args: argparse.Namespace) -> int:
     for entry in catalog.entries:
         mark = "*" if entry.name in picks else " "
         state = "installed" if entry.name in have else ""
-        what = " ".join(sorted(entry.capabilities)) + (f"; {entry.notes}" if entry.notes else "")
-        print(f"{mark} {entry.name:<22} {human_size(entry.download_size):>9} {entry.memory_gb:>5.1f} GB  "
+        what = printable(" ".join(sorted(entry.capabilities)) + (f"; {entry.notes}" if entry.notes else ""))
+        print(f"{mark} {printable(entry.name):<22} {human_size(entry.download_size):>9} {entry.memory_gb:>5.1f} GB  "
               f"{fit_of(entry, hardware):<8} {state:<10} {what}")
     return status
 
@@ -95,7 +96,8 @@ def run_pull(args: argparse.Namespace) -> int:
         raise
     bar.finish()
     for model in installed:
-        print(f"installed {model.role:<7} {model.name} ({human_size(model.size)}, sha256 {model.sha256[:12]}…)")
+        print(f"installed {model.role:<7} {printable(model.name)} ({human_size(model.size)}, "
+              f"sha256 {model.sha256[:12]}…)")
     return 0
 
 
@@ -103,15 +105,15 @@ def run_import(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     report = import_models(args.paths, ctx.store,
                            progress=lambda name, done, total: print(
-                               f"\rcopying {name}: {done * 100 // max(total, 1)}%", end="", file=sys.stderr))
+                               f"\rcopying {printable(name)}: {done * 100 // max(total, 1)}%", end="", file=sys.stderr))
     if report.installed:
         print(file=sys.stderr)
     for model in report.installed:
-        print(f"imported {model.role:<7} {model.name} ({human_size(model.size)})")
+        print(f"imported {model.role:<7} {printable(model.name)} ({human_size(model.size)})")
     for model, projector in report.pairs:
-        print(f"paired   {model} with {projector}")
+        print(f"paired   {printable(model)} with {printable(projector)}")
     for problem in report.problems:
-        print(f"hearth: {problem}", file=sys.stderr)
+        print(f"hearth: {printable(problem)}", file=sys.stderr)
     return 2 if report.problems else 0
 
 
@@ -121,7 +123,7 @@ def run_use(args: argparse.Namespace) -> int:
     if model.role == "mmproj":
         ctx.mmproj_fits(ctx.store.path_of(model))
     save_settings(ctx.paths.settings_file, ctx.settings.with_default(model.role, str(ctx.store.path_of(model))))
-    print(f"{model.name} is now the default {'speech' if model.role == 'whisper' else model.role} model")
+    print(f"{printable(model.name)} is now the default {'speech' if model.role == 'whisper' else model.role} model")
     return 0
 
 
@@ -131,7 +133,7 @@ def run_rm(args: argparse.Namespace) -> int:
     removed = {str(ctx.store.path_of(m)) for m in models}
     for model in models:
         ctx.store.remove(model.name)
-        print(f"removed {model.name} ({human_size(model.size)})")
+        print(f"removed {printable(model.name)} ({human_size(model.size)})")
     save_settings(ctx.paths.settings_file, ctx.settings.forgetting(removed))
     return 0
 
@@ -140,7 +142,7 @@ def run_install_starter(_args: argparse.Namespace) -> int:
     ctx = CliContext.create()
     entries = install_starter_models(ctx.store, progress=lambda line: print(line, file=sys.stderr))
     for entry in entries:
-        print(f"{entry.role:<9} {entry.name}")
+        print(f"{entry.role:<9} {printable(entry.name)}")
     return 0
 
 
@@ -158,7 +160,7 @@ def _warn_about_fit(entry: CatalogEntry) -> None:
     hardware = detect_hardware()
     fit = fit_of(entry, hardware)
     if fit != "fits":
-        print(f"warning: {entry.title} needs about {entry.memory_gb:.0f} GB; on this machine "
+        print(f"warning: {printable(entry.title)} needs about {entry.memory_gb:.0f} GB; on this machine "
               f"({hardware.describe()}) it is {fit}.", file=sys.stderr)
 
 
@@ -168,10 +170,11 @@ def _report(ctx: CliContext, installed: list[InstalledModel], *, full: bool) -> 
     for model in installed:
         check = ctx.store.check(model, full=full)
         failures += not check.ok
-        paired = f"  (+ {model.mmproj})" if model.mmproj else ""
-        print(f"{model.role:<9} {human_size(model.size):>9}  {'ok' if check.ok else 'FAILED':<6} {model.name}{paired}")
+        paired = f"  (+ {printable(model.mmproj)})" if model.mmproj else ""
+        print(f"{model.role:<9} {human_size(model.size):>9}  {'ok' if check.ok else 'FAILED':<6} "
+              f"{printable(model.name)}{paired}")
         if check.problem:
-            print(f"          {check.problem}")
+            print(f"          {printable(check.problem)}")
         if model.note:
-            print(f"          ({model.note})")
+            print(f"          ({printable(model.note)})")
     return 1 if failures else 0

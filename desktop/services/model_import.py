@@ -1,10 +1,13 @@
 """Import model files a person already has: GGUF models, mmproj files, Whisper folders.
 
 Every file is checked before it is copied (its GGUF header with the gguf package's
-constants, or a CTranslate2 Whisper folder's layout), so llama.cpp never opens a
-truncated, corrupt or unsupported file. Copies go to `<name>.part` and are renamed
-when whole. Projectors are paired with language models from their headers
-(`best_projector`); a projector that pairs with nothing is refused with the reason.
+constants, or a CTranslate2 Whisper folder's layout and model.bin header), so llama.cpp
+never opens a truncated, corrupt or unsupported file. Only regular files and real
+folders are read: a FIFO would hang the import, a device would never end, and a
+symbolic link inside a folder could copy someone's secrets (a link to /etc/shadow) into
+the models folder. Copies go to `<name>.part` and are renamed when whole. Projectors
+are paired with language models from their headers (`best_projector`); a projector that
+pairs with nothing is refused with the reason.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import GgufInfo, best_projector, check_pair, read_gguf_info
+from desktop.core.safe_files import file_kind, open_regular, printable
 from desktop.core.units import human_size
 from desktop.services.model_store import InstalledModel, ModelStore, Role
 
@@ -26,6 +33,9 @@ __all__ = ["ImportReport", "import_models", "whisper_folder_problem"]
 
 _CHUNK = 8 * 1024 * 1024
 _SPARE_BYTES = 64 * 1024 * 1024
+_MAX_FOLDER_ENTRIES = 1000  # a Whisper folder holds a handful of files
+_CT2_VERSIONS = range(2, 7)  # model.bin format versions that name their spec; CTranslate2 4 writes 6
+_MIN_MODEL_BIN = 1024 * 1024  # the smallest Whisper (tiny, int8) is about 40 MB
 
 
 @dataclass
@@ -36,13 +46,80 @@ class ImportReport:
 
 
 def whisper_folder_problem(folder: Path) -> str:
-    """Why `folder` is not a CTranslate2 Whisper model, or '' when it is one."""
+    """Why `folder` is not a CTranslate2 Whisper model, or '' when it is one.
+
+    The one check for every Whisper folder Hearth installs (imported or pulled): a real
+    folder holding only regular files and folders (no links, pipes or devices), with
+    config.json, a tokenizer or vocabulary, and a model.bin that starts like CTranslate2's."""
+    shown = printable(folder.name)
+    try:
+        _folder_files(folder)
+    except ModelFileError as error:
+        return str(error)
     if not (folder / "model.bin").is_file():
-        return f"{folder.name} is not a Whisper model folder: it has no model.bin (CTranslate2 format)."
+        return f"{shown} is not a Whisper model folder: it has no model.bin (CTranslate2 format)."
     if not (folder / "config.json").is_file():
-        return f"{folder.name} is not a Whisper model folder: it has no config.json."
+        return f"{shown} is not a Whisper model folder: it has no config.json."
     if not any((folder / n).is_file() for n in ("tokenizer.json", "vocabulary.txt", "vocabulary.json")):
-        return f"{folder.name} is not a Whisper model folder: it has no tokenizer or vocabulary."
+        return f"{shown} is not a Whisper model folder: it has no tokenizer or vocabulary."
+    try:
+        return _model_bin_problem(folder / "model.bin", shown)
+    except ModelFileError as error:
+        return str(error)
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The regular files under `folder`, relative to it; `ModelFileError` naming the first
+    symbolic link or special file (links are never followed, the folder's own included)."""
+    shown = printable(folder.name)
+    if folder.is_symlink():
+        raise ModelFileError(f"{shown} is a symbolic link; import the folder it points to, not the link.")
+    files: list[Path] = []
+    pending, seen = [folder], 0
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                listing = list(islice(entries, _MAX_FOLDER_ENTRIES + 1))  # a huge folder is not listed whole
+        except OSError as error:
+            raise ModelFileError(f"{shown} cannot be read ({error.strerror}).") from error
+        for entry in listing:
+            seen += 1
+            if seen > _MAX_FOLDER_ENTRIES:
+                raise ModelFileError(f"{shown} holds more than {_MAX_FOLDER_ENTRIES} files; "
+                                     "a Whisper model folder holds a handful.")
+            inner = printable(Path(entry.path).relative_to(folder))
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                pending.append(Path(entry.path))
+            elif stat.S_ISREG(mode):
+                files.append(Path(entry.path).relative_to(folder))
+            else:
+                raise ModelFileError(f"{shown} holds {inner}, which is {file_kind(mode)}: a model "
+                                     "folder may hold only regular files and folders.")
+    return sorted(files)
+
+
+def _model_bin_problem(path: Path, shown: str) -> str:
+    """'' when `path` starts as CTranslate2 writes a Whisper model.bin: a little-endian
+    uint32 format version, the spec's name ('WhisperSpec', uint16 length with its NUL),
+    uint32 spec revision and uint32 count of variables, then the weights."""
+    not_whisper = f"{shown} is not a Whisper model folder: its model.bin"
+    with open_regular(path, ModelFileError, what="a model file", follow_links=False) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(256)
+    if size < _MIN_MODEL_BIN:
+        return f"{not_whisper} is only {human_size(size)}, too small to hold a model."
+    version, length = struct.unpack_from("<IH", head)
+    if version not in _CT2_VERSIONS:
+        return f"{not_whisper} is not a CTranslate2 model (format version {version} is unknown)."
+    spec = head[6: 6 + length]
+    if len(spec) != length or not spec.endswith(b"\0") or len(head) < 14 + length:
+        return f"{not_whisper} has a damaged CTranslate2 header."
+    if spec != b"WhisperSpec\0":
+        name = printable(spec[:-1][:40].decode("utf-8", "replace"))
+        return f"{not_whisper} holds a CTranslate2 '{name}' model, not Whisper."
+    if struct.unpack_from("<I", head, 10 + length)[0] == 0:
+        return f"{not_whisper} holds no weights."
     return ""
 
 
@@ -69,7 +146,7 @@ def import_models(
         if not _pairs_with_any(projector, models + _installed(store, "chat")):
             target = models[0] if models else None
             reason = _pair_reason(target, projector) if target else "no installed model pairs with it"
-            report.problems.append(f"{projector.path.name} was not imported: {reason}")
+            report.problems.append(f"{printable(projector.path.name)} was not imported: {reason}")
             checked = [c for c in checked if c[2] is not projector]
     for path, role, _info in checked:
         if cancel.is_set():
@@ -88,13 +165,19 @@ def import_models(
 
 
 def _inspect(path: Path) -> tuple[Path, Role, GgufInfo | None]:
-    if not path.exists():
-        raise ModelFileError(f"{path} does not exist.")
-    if path.is_dir():
-        problem = whisper_folder_problem(path)
+    try:
+        mode = path.stat().st_mode  # a link to a model file is the person's choice; followed
+    except FileNotFoundError:
+        raise ModelFileError(f"{printable(path)} does not exist.") from None
+    except OSError as error:
+        raise ModelFileError(f"{printable(path)} cannot be read ({error.strerror}).") from error
+    if stat.S_ISDIR(mode):
+        problem = whisper_folder_problem(path)  # refuses a link to a folder, and links inside
         if problem:
             raise ModelFileError(problem)
         return path, "whisper", None
+    if not stat.S_ISREG(mode):  # a FIFO would block the import for ever, /dev/zero never ends
+        raise ModelFileError(f"{printable(path.name)} is {file_kind(mode)}, not a model file.")
     info = read_gguf_info(path)  # truncated, corrupt, non-GGUF, unsupported: one sentence
     if info.is_projector:
         return path, "mmproj", info
@@ -142,17 +225,21 @@ def _pair_all(store: ModelStore, report: ImportReport) -> None:
 
 def _copy_into(source: Path, folder: Path, progress: Callable[[str, int, int], None],
                cancel: threading.Event) -> str | None:
-    """Copy `source` (a file or a folder) into `folder`; a file's sha256 is taken on the way."""
+    """Copy `source` (a file or a folder) into `folder`; a file's sha256 is taken on the way.
+    A folder's files are listed again and opened without following links, so a link or
+    FIFO swapped in after the check is refused, never read."""
     target = folder / source.name
+    shown = printable(source.name)
     if target.resolve() == source.resolve():
         return None  # already in the models folder: only record it
-    files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+    is_folder = source.is_dir()
+    files = [source / name for name in _folder_files(source)] if is_folder else [source]
     total = sum(f.stat().st_size for f in files)
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free < total + _SPARE_BYTES:
         raise ModelFileError(
-            f"Not enough free disk space to import {source.name}: {human_size(total)} needed, "
+            f"Not enough free disk space to import {shown}: {human_size(total)} needed, "
             f"{human_size(free)} free."
         )
     part = target.with_name(target.name + ".part")
@@ -161,25 +248,26 @@ def _copy_into(source: Path, folder: Path, progress: Callable[[str, int, int], N
     digest = hashlib.sha256()
     try:
         for file in files:
-            out = part / file.relative_to(source) if source.is_dir() else part
+            out = part / file.relative_to(source) if is_folder else part
             out.parent.mkdir(parents=True, exist_ok=True)
-            with file.open("rb") as reader, out.open("wb") as writer:
+            with open_regular(file, ModelFileError, what="a model file", follow_links=not is_folder) as reader, \
+                    out.open("wb") as writer:
                 while block := reader.read(_CHUNK):
                     if cancel.is_set():
-                        raise ModelFileError(f"Import of {source.name} cancelled.")
+                        raise ModelFileError(f"Import of {shown} cancelled.")
                     writer.write(block)
                     digest.update(block)
                     done += len(block)
                     progress(source.name, done, total)
     except OSError as error:
         _remove(part)
-        raise ModelFileError(f"Could not copy {source.name} into the models folder: {error.strerror}.") from error
+        raise ModelFileError(f"Could not copy {shown} into the models folder: {error.strerror}.") from error
     except ModelFileError:
         _remove(part)
         raise
     _remove(target)
     os.replace(part, target)
-    return None if source.is_dir() else digest.hexdigest()
+    return None if is_folder else digest.hexdigest()
 
 
 def _remove(path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,6 +129,34 @@ def test_bad_input_is_one_clear_line_and_exit_2(run_hearth, cli_home, tmp_path, 
     result = run_hearth(*args)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert expected in one_clear_line(result.stderr)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("case", ["FIFO", "/dev/zero", "1 Hz header", "escapes in the name"])
+def test_audio_is_bounded_one_line_and_exit_2(run_hearth, cli_home, tmp_path, case):
+    """Today's main blocked for ever on a FIFO, read /dev/zero without end and died of a
+    119 GiB allocation ("internal error: MemoryError") on a WAV claiming 1 Hz."""
+    (cli_home / "config").chmod(0o700)  # owner-only, as Hearth makes it: no warning line about modes
+    (cli_home / "config" / "settings.json").chmod(0o600)
+    path = tmp_path / ("pipe\n\x1b[31m.wav" if case == "escapes in the name" else "question.wav")
+    if case in ("FIFO", "escapes in the name"):
+        os.mkfifo(path)
+    elif case == "/dev/zero":
+        path = Path("/dev/zero")
+    else:
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(1)
+            wav.writeframes(bytes(2_000_000))
+    result = run_hearth("ask", "--audio", str(path), timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    line = one_clear_line(result.stderr)
+    expected = {"FIFO": "question.wav is a named pipe (FIFO), not a WAV file.",
+                "/dev/zero": "zero is a device, not a WAV file.",
+                "1 Hz header": "question.wav claims a sample rate of 1 Hz",
+                "escapes in the name": "pipe\\n\\x1b[31m.wav is a named pipe"}[case]
+    assert expected in line and "\x1b" not in result.stderr
     assert result.stdout == ""
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from tests_helpers import HubServer, word_error_rate, write_test_catalog, write_tiny_language_model
@@ -102,3 +104,89 @@ def test_import_pairs_and_refuses_with_reasons(run_hearth, isolated_home, tmp_pa
     assert "broken.gguf is" in result.stderr and "Traceback" not in result.stderr
     models = isolated_home / "data" / "models"
     assert sorted(p.name for p in models.glob("*.gguf")) == ["mine-q4.gguf", "mmproj-mine.gguf"]
+
+
+# A CTranslate2 model.bin header as ctranslate2 writes it: format 6, "WhisperSpec" revision 3, 1 variable.
+CT2_HEADER = b"\x06\0\0\0\x0c\0WhisperSpec\0\x03\0\0\0\x01\0\0\0"
+
+
+def fake_whisper_folder(path, model_bin: bytes = CT2_HEADER + bytes(2**20)):
+    """A Whisper folder's layout with a plausible model.bin (never loaded here)."""
+    path.mkdir()
+    (path / "model.bin").write_bytes(model_bin)
+    (path / "config.json").write_text("{}")
+    (path / "tokenizer.json").write_text("{}")
+    (path / "vocabulary.txt").write_text("a\nb\n")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "/dev/zero"])
+def test_import_refuses_pipes_and_devices(run_hearth, isolated_home, tmp_path, kind):
+    """Today's main blocked for ever reading a FIFO given to `models import`."""
+    path = tmp_path / "model.gguf"
+    if kind == "FIFO":
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    result = run_hearth("models", "import", str(path), timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    expected = "model.gguf is a named pipe (FIFO)" if kind == "FIFO" else "zero is a device"
+    assert f"hearth: {expected}, not a model file." in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+
+
+def test_import_refuses_links_in_or_as_a_whisper_folder(run_hearth, isolated_home, tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$secret-hash:19000:0:99999:7:::\n")
+    secret.chmod(0o600)
+    leaky = fake_whisper_folder(tmp_path / "whisper-leaky")
+    (leaky / "notes.txt").symlink_to(secret)
+    linked = tmp_path / "whisper-linked"
+    linked.symlink_to(fake_whisper_folder(tmp_path / "whisper-real"), target_is_directory=True)
+    fifo_inside = fake_whisper_folder(tmp_path / "whisper-fifo")
+    os.mkfifo(fifo_inside / "extra.json")
+    result = run_hearth("models", "import", str(leaky), str(linked), str(fifo_inside), timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "hearth: whisper-leaky holds notes.txt, which is a symbolic link" in result.stderr
+    assert "hearth: whisper-linked is a symbolic link; import the folder it points to" in result.stderr
+    assert "hearth: whisper-fifo holds extra.json, which is a named pipe (FIFO)" in result.stderr
+    models = isolated_home / "data" / "models"
+    copied = [p for p in models.rglob("*") if p.is_file() and "secret-hash" in p.read_text(errors="replace")]
+    assert copied == [] and not (models / "whisper-leaky").exists()
+
+
+@pytest.mark.parametrize(("model_bin", "says"), [
+    (b"", "it has no model.bin"),
+    (bytes(range(256)) * 4096, "its model.bin is not a CTranslate2 model (format version 50462976 is unknown)"),
+    (CT2_HEADER[:4], "its model.bin is only 4 B, too small to hold a model."),
+    (CT2_HEADER.replace(b"WhisperSpec", b"TransformSp") + bytes(2**20),
+     "its model.bin holds a CTranslate2 'TransformSp' model, not Whisper."),
+    (CT2_HEADER[:-4] + bytes(4 + 2**20), "its model.bin holds no weights"),
+], ids=["missing", "not CTranslate2", "tiny", "another spec", "no weights"])
+def test_import_checks_the_whisper_model_bin(run_hearth, isolated_home, tmp_path, model_bin, says):
+    folder = fake_whisper_folder(tmp_path / "whisper-odd", model_bin)
+    if not model_bin:
+        (folder / "model.bin").unlink()
+    result = run_hearth("models", "import", str(folder))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert f"hearth: whisper-odd is not a Whisper model folder: {says}" in result.stderr
+    assert not (isolated_home / "data" / "models" / "whisper-odd").exists()
+
+
+def test_names_with_newlines_and_escapes_are_printed_escaped(run_hearth, isolated_home, tmp_path):
+    """Today's main printed such a name raw: a forged line, and red text in the terminal."""
+    model = write_tiny_language_model(tmp_path / "evil\nimported chat    fake.gguf\x1b[31m.gguf")
+    imported = run_hearth("models", "import", str(model))
+    assert imported.returncode == 0, imported.stderr
+    shown = "evil\\nimported chat    fake.gguf\\x1b[31m.gguf"
+    assert f"imported chat    {shown} (" in imported.stdout
+    listing = run_hearth("models")
+    assert listing.returncode == 0, listing.stderr
+    assert f"  {shown}\n" in listing.stdout
+    used = run_hearth("models", "use", model.name)
+    assert f"{shown} is now the default chat model" in used.stdout
+    missing = run_hearth("models", "rm", "gone\x1b]0;owned\x07")
+    assert missing.returncode == 2 and "gone\\x1b]0;owned\\x07" in missing.stderr
+    for result in (imported, listing, used, missing):
+        assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout + result.stderr
+        assert not any(line.startswith("imported chat    fake") for line in result.stdout.splitlines())

@@ -31,7 +31,8 @@ def hub_files(tmp_path_factory) -> dict[str, bytes]:
         f"{REPO}/mmproj-model-f16.gguf": mmproj,
         f"{REPO}/mmproj-wrong.gguf": wrong,
         f"{WHISPER_REPO}/config.json": b'{"alignment_heads": [], "lang_ids": []}',
-        f"{WHISPER_REPO}/model.bin": bytes(range(256)) * 4096,
+        # a CTranslate2 header (format 6, "WhisperSpec" revision 3, 1 variable), then bytes
+        f"{WHISPER_REPO}/model.bin": b"\x06\0\0\0\x0c\0WhisperSpec\0\x03\0\0\0\x01\0\0\0" + bytes(range(256)) * 4096,
         f"{WHISPER_REPO}/tokenizer.json": b"{}",
         f"{WHISPER_REPO}/vocabulary.txt": b"a\nb\n",
     }
