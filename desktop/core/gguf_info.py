@@ -7,6 +7,7 @@ mmproj can be checked to belong together.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import gguf
 
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_header import GgufHeader, UnsupportedVersion, read_header
+from desktop.core.safe_files import open_regular
 
 __all__ = ["GGUF_MAGIC", "GgufInfo", "best_projector", "check_pair", "read_gguf_info"]
 
@@ -77,8 +79,8 @@ def read_gguf_info(path: str | Path) -> GgufInfo:
         raise ModelFileError(f"Model file not found: {file}")
     if file.is_dir():
         raise ModelFileError(f"{file.name} is a folder, not a GGUF model file.")
-    size = file.stat().st_size
-    with file.open("rb") as handle:
+    with open_regular(file, ModelFileError, what="a GGUF model file") as handle:  # a FIFO would hang
+        size = os.fstat(handle.fileno()).st_size
         if handle.read(4) != GGUF_MAGIC:
             raise ModelFileError(
                 f"{file.name} is not a GGUF model file (it does not start with 'GGUF')."

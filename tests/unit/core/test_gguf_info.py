@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
+
 import pytest
 
 from desktop.core.errors import ModelFileError
@@ -67,3 +71,26 @@ def test_pair_mismatch_names_both_widths(tmp_path, starter):
 def test_swapped_pair_is_refused(starter):
     with pytest.raises(ModelFileError, match="not a projector"):
         check_pair(read_gguf_info(starter.chat), read_gguf_info(starter.plumbing))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pipe_or_device_given_as_a_model_is_refused_unread(tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "model.gguf"
+        os.mkfifo(path)  # nothing ever writes to it: opening it to read would wait forever
+    else:
+        path = Path("/dev/zero")
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: _catch(outcome, path), daemon=True)
+    reader.start()
+    reader.join(30)
+    assert not reader.is_alive(), "reading a FIFO as a model hung"
+    assert isinstance(outcome[0], ModelFileError)
+    assert "not a GGUF model file" in str(outcome[0]) and "\n" not in str(outcome[0])
+
+
+def _catch(outcome: list[BaseException], path: Path) -> None:
+    try:
+        read_gguf_info(path)
+    except BaseException as error:  # the test inspects what came out
+        outcome.append(error)
