@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
 from desktop.app.wiring import connect_dictation, connect_model_manager, connect_window
+from desktop.core.api_policy import new_api_key
 from desktop.core.catalog import read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import HearthError, ModelFileError
@@ -107,7 +108,7 @@ class HearthApp:
         if (settings.whisper_path, settings.microphone) != (old.whisper_path, old.microphone):
             self._stop_voice()
             self._start_voice(settings)
-        if (settings.api_enabled, settings.api_port) != (old.api_enabled, old.api_port):
+        if (settings.api_enabled, settings.api_port, settings.api_key) != (old.api_enabled, old.api_port, old.api_key):
             self._stop_api()
             self._start_api(settings)
 
@@ -205,11 +206,15 @@ class HearthApp:
         return _remote(settings) or self._engine_config(settings)
 
     def _start_api(self, settings: Settings) -> None:
-        """The OpenAI-compatible API on loopback, over the window's own engine."""
+        """The OpenAI-compatible API on loopback, over the window's own engine. It always
+        asks for a key (a web page could otherwise drive it): made and saved on first use."""
         if not settings.api_enabled:
             self.window.show_api_address("")
             return
-        backend = ApiBackend(engine=lambda: self.engine, transcriber=self._api_transcriber)
+        if not settings.api_key:
+            settings = self.settings = settings.updated(api_key=new_api_key())
+            save_settings(self.paths.settings_file, settings)
+        backend = ApiBackend(engine=lambda: self.engine, transcriber=self._api_transcriber, api_key=settings.api_key)
         server = ApiServer(create_api(backend), host="127.0.0.1", port=settings.api_port)
         try:
             self.window.show_api_address(server.start())

@@ -50,7 +50,7 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remote", metavar="URL",
                         help="ask an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1")
     parser.add_argument("--remote-model", metavar="NAME", help="model on the --remote server (default: its first)")
-    parser.add_argument("--api-key", help="API key for the --remote server (or HEARTH_REMOTE_API_KEY)")
+    parser.add_argument("--api-key", help=argparse.SUPPRESS)  # refused: a command line is public (context.py)
 
 
 def run_ask(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop.core.catalog import Catalog, read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
-from desktop.core.errors import ModelFileError
+from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
@@ -48,10 +48,13 @@ class CliContext:
     def remote_config(self, args: argparse.Namespace) -> RemoteConfig | None:
         """`--remote`, else the configured remote engine unless `--model` asks for a local
         one; None: the local llama.cpp engine."""
+        if getattr(args, "api_key", None) is not None:
+            raise HearthError("--api-key is refused: every user of this computer can read a command line. "
+                              "Set HEARTH_REMOTE_API_KEY, or the remote API key in Settings.")
         url = args.remote or (None if args.model else self.settings.remote_url)
         if not url:
             return None
-        key = args.api_key or os.environ.get("HEARTH_REMOTE_API_KEY") or self.settings.remote_api_key
+        key = os.environ.get("HEARTH_REMOTE_API_KEY") or self.settings.remote_api_key
         model = args.remote_model or (self.settings.remote_model if not args.remote else None)
         return RemoteConfig(base_url=url, model=model, api_key=key)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.api_policy import new_api_key
 from desktop.core.settings import Settings
 from desktop.gui.icons import icon
 
@@ -114,6 +115,7 @@ class SettingsDialog(QDialog):
             remote_api_key=self.remote_api_key.text().strip() or None,
             api_enabled=self.api_enabled.isChecked(),
             api_port=self.api_port.value(),
+            api_key=self.api_key.text() or None,
         )
 
     # -- pages ---------------------------------------------------------------------------
@@ -189,12 +191,14 @@ class SettingsDialog(QDialog):
         self.api_enabled.setChecked(settings.api_enabled)
         self._row(form, "Local API", self.api_enabled,
                   "Lets programs on this computer use Hearth's model through the OpenAI API. It listens "
-                  "on 127.0.0.1 only: nothing outside this computer can reach it.")
+                  "on 127.0.0.1 only: nothing outside this computer can reach it, and programs must "
+                  "send the key below.")
         self.api_port = _spin(QSpinBox(self), 0, 65_535, settings.api_port)
         self._row(form, "API port", self.api_port, "The port the API listens on; 0 picks any free port.")
         self.api_address = self._caption(form, "")
         self.api_address.setAccessibleName("API address")
         self.api_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._api_key_row(form, settings.api_key)
         self.api_enabled.toggled.connect(self._show_address)
         self.api_port.valueChanged.connect(self._show_address)
         self._show_address()
@@ -209,8 +213,42 @@ class SettingsDialog(QDialog):
         self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         self._caption(form, "The key is stored in plain text in settings.json.")
 
+    def _api_key_row(self, form: QFormLayout, key: str | None) -> None:
+        """The key programs send (read-only), Copy, and New key (the old one stops working)."""
+        self.api_key = QLineEdit(key or "", self)
+        self.api_key.setReadOnly(True)
+        self.api_key.setCursorPosition(0)  # the key's start in view
+        self.api_key.setPlaceholderText("made when the API is switched on")
+        self._describe(self.api_key, "API key", "Programs send this key (Authorization: Bearer KEY, or the "
+                       "OpenAI client's api_key); requests without it are refused.")
+        self.copy_api_key = QPushButton(icon("copy"), "Copy", self)
+        self._describe(self.copy_api_key, "Copy the API key", "Copy the key to the clipboard")
+        self.copy_api_key.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.api_key.text()))
+        self.new_api_key = QPushButton(icon("arrows-clockwise"), "New key", self)
+        self._describe(self.new_api_key, "Make a new API key",
+                       "Replace the key: programs using the old one are refused once you press OK.")
+        self.new_api_key.clicked.connect(lambda: self._set_api_key(new_api_key()))
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.api_key, 1)
+        row.addWidget(self.copy_api_key)
+        row.addWidget(self.new_api_key)
+        caption = QLabel("API key", self)
+        caption.setMinimumWidth(_LABEL_PX)
+        caption.setBuddy(self.api_key)
+        caption.setToolTip(self.api_key.toolTip())
+        form.addRow(caption, holder)
+
+    def _set_api_key(self, key: str) -> None:
+        self.api_key.setText(key)
+        self.api_key.setCursorPosition(0)
+
     def _show_address(self) -> None:
         enabled = self.api_enabled.isChecked()
+        if enabled and not self.api_key.text():
+            self._set_api_key(new_api_key())  # the API never runs without a key
+        self.copy_api_key.setEnabled(bool(self.api_key.text()))
         self.api_port.setEnabled(enabled)
         port = self.api_port.value()
         where = f"http://127.0.0.1:{port}/v1" if port else "http://127.0.0.1 on a free port (shown in the status line)"

@@ -14,24 +14,39 @@ import threading
 import uvicorn
 from fastapi import FastAPI
 
+from desktop.core.api_policy import is_wildcard
 from desktop.core.errors import HearthError
 
-__all__ = ["ApiServer", "check_bind_address"]
+__all__ = ["ApiServer", "accepted_hosts", "check_bind_address", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the API on this computer."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_bind_address(host: str, *, expose: bool, api_key: str | None) -> None:
     """Refuse to listen beyond this computer unless asked to, and then only with a key."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback:
+    if is_loopback(host):
         return
     if not expose:
         raise HearthError(f"Listening on {host} would open Hearth to other computers; "
                           "pass --expose (and an API key) if that is what you want.")
     if not api_key:
-        raise HearthError(f"Listening on {host} needs an API key (--api-key or HEARTH_API_KEY).")
+        raise HearthError(f"Listening on {host} needs an API key (HEARTH_API_KEY or --api-key-file).")
+
+
+def accepted_hosts(host: str) -> tuple[frozenset[str], bool]:
+    """The Host header names a server listening on `host` answers besides loopback's,
+    and whether any IP literal is accepted too (a wildcard address: clients may use any
+    of this computer's addresses, or its name)."""
+    if is_wildcard(host):
+        name = socket.gethostname().lower()
+        return frozenset({name, f"{name}.local"}), True
+    return frozenset({host}), False
 
 
 class ApiServer:
@@ -56,6 +71,7 @@ class ApiServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self._host, self._port))
+            sock.listen(2048)  # clients may connect at once: the kernel queues them until uvicorn runs
         except OSError as error:
             sock.close()
             raise HearthError(f"The API cannot listen on {self._host}:{self._port} ({error.strerror}).") from error

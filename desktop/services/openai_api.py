@@ -3,7 +3,9 @@
 `GET /v1/models`, `POST /v1/chat/completions` (JSON or server-sent events) and
 `POST /v1/audio/transcriptions` (multipart). The engine is asked through
 `ChatEngine.ask`, so requests queue on the engine thread exactly like the window's;
-a client that hangs up mid-stream cancels its answer. Errors have OpenAI's shape.
+a client that hangs up, streaming or not, cancels its answer. Errors have OpenAI's
+shape. `RequestGuard` (api_guards) checks Host, key, content type and size first;
+JSON parsing and image decoding run off the event loop, after the cheap checks.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-import secrets
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 import anyio
 import numpy as np
@@ -23,16 +25,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desktop.core.api_policy import MAX_AUDIO_BYTES, MiB
 from desktop.core.audio import read_wav_bytes
+from desktop.core.engine_types import Answer
 from desktop.core.errors import AudioError, ContextTooLongError, HearthError
 from desktop.core.openai_schema import (
     ApiRequestError,
+    ChatRequestHead,
+    check_chat_request,
     completion_chunk,
     completion_response,
+    decode_chat_request,
     error_body,
-    parse_chat_request,
 )
 from desktop.services.answer_stream import AnswerStream, ChatEngine
+from desktop.services.api_guards import RequestGuard
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["ApiBackend", "create_api"]
@@ -47,21 +54,16 @@ class ApiBackend:
 
     engine: Callable[[], ChatEngine]
     transcriber: Callable[[], Transcriber | None]
-    api_key: str | None = None
+    api_key: str | None = None  # None: no key asked (`hearth serve` on loopback only)
     report: Callable[[str], None] = lambda _line: None  # one line per answered request
+    hosts: frozenset[str] = field(default_factory=frozenset)  # Host names accepted besides loopback's
+    any_address: bool = False  # listening on every address: any IP literal as Host too
 
 
 def create_api(backend: ApiBackend) -> FastAPI:
     app = FastAPI(title="Hearth", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(RequestGuard, api_key=backend.api_key, hosts=backend.hosts, any_address=backend.any_address)
     transcribing = threading.Lock()  # one Whisper run at a time from the API
-
-    @app.middleware("http")
-    async def authorise(request: Request, call_next: Callable) -> Response:
-        if backend.api_key is not None:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not secrets.compare_digest(given.encode(), backend.api_key.encode()):
-                return _error(401, "Incorrect API key provided.", code="invalid_api_key")
-        return await call_next(request)
 
     @app.exception_handler(ApiRequestError)
     async def refused(_request: Request, error: ApiRequestError) -> JSONResponse:
@@ -81,52 +83,56 @@ def create_api(backend: ApiBackend) -> FastAPI:
         return {"object": "list", "data": data}
 
     @app.post("/v1/chat/completions", response_model=None)
-    async def chat(request: Request) -> JSONResponse | StreamingResponse:
-        body = await _json(request)
+    async def chat(request: Request) -> Response:
+        head = await anyio.to_thread.run_sync(_checked, await request.body())  # cheap checks first
         engine = backend.engine()
         info = await _ready(engine)
-        parsed = parse_chat_request(body, max_image_side=info.image_max_side)
-        if parsed.model not in (info.model_path.stem, info.model_path.name, "hearth"):
-            raise ApiRequestError(f"The model '{parsed.model}' does not exist; this server has "
+        if head.model not in (info.model_path.stem, info.model_path.name, "hearth"):
+            raise ApiRequestError(f"The model '{head.model}' does not exist; this server has "
                                   f"'{info.model_path.stem}'.", status=404, param="model", code="model_not_found")
-        if any(m.images for m in parsed.history) and not info.vision:
+        head = head.limited(info.n_ctx)
+        if head.image_count and not info.vision:
             raise ApiRequestError(f"{info.model_path.stem} has no vision projector: it cannot read images.",
                                   param="messages", code="model_not_vision_capable")
+        parsed = await anyio.to_thread.run_sync(partial(decode_chat_request, head, max_image_side=info.image_max_side))
         stream = engine.ask(parsed.history, system_prompt=parsed.system_prompt, options=parsed.options)
         if parsed.stream:
             return StreamingResponse(_events(stream, parsed.model, backend.report),
                                      media_type="text/event-stream")
-        try:
-            answer = await anyio.to_thread.run_sync(stream.result, abandon_on_cancel=True)
-        except HearthError as error:
-            raise _as_request_error(error) from error
-        finally:
-            stream.cancel()  # the client left: stop generating (a no-op once finished)
+        answer = await _answer_unless_hung_up(request, stream)
+        if answer is None:
+            backend.report("chat cancelled: the client disconnected")
+            return Response(status_code=499)  # nobody reads it
         backend.report(f"chat {answer.stats.completion_tokens} tokens, {answer.stats.finish_reason}")
         return JSONResponse(completion_response(answer, model=parsed.model))
 
     @app.post("/v1/audio/transcriptions", response_model=None)
     async def transcriptions(request: Request) -> JSONResponse | PlainTextResponse:
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ApiRequestError("'file' (the audio, as a multipart upload) is required.", param="file")
-        whisper = backend.transcriber()
-        model = str(form.get("model") or "")
-        if whisper is None:
-            raise ApiRequestError("No Whisper model is installed on this server.", status=404, param="model",
-                                  code="model_not_found")
-        if model not in (whisper.model_dir.name, *WHISPER_ALIASES):
-            raise ApiRequestError(f"The model '{model}' does not exist; this server has '{whisper.model_dir.name}'.",
-                                  status=404, param="model", code="model_not_found")
-        response_format = str(form.get("response_format") or "json")
-        if response_format not in ("json", "text"):
-            raise ApiRequestError("response_format must be 'json' or 'text'.", param="response_format")
-        data = await upload.read()
-        language = str(form.get("language") or "") or None
+        async with request.form(max_files=4, max_fields=32) as form:  # closes the upload's temporary file
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ApiRequestError("'file' (the audio, as a multipart upload) is required.", param="file")
+            if upload.size is not None and upload.size > MAX_AUDIO_BYTES:
+                raise ApiRequestError(f"The audio file is larger than {MAX_AUDIO_BYTES // MiB} MiB.", status=413,
+                                      param="file", code="file_too_large")
+            whisper = backend.transcriber()
+            model = str(form.get("model") or "")
+            if whisper is None:
+                raise ApiRequestError("No Whisper model is installed on this server.", status=404, param="model",
+                                      code="model_not_found")
+            if model not in (whisper.model_dir.name, *WHISPER_ALIASES):
+                raise ApiRequestError(f"The model '{model}' does not exist; this server has "
+                                      f"'{whisper.model_dir.name}'.", status=404, param="model",
+                                      code="model_not_found")
+            response_format = str(form.get("response_format") or "json")
+            if response_format not in ("json", "text"):
+                raise ApiRequestError("response_format must be 'json' or 'text'.", param="response_format")
+            data = await upload.read()
+            language = str(form.get("language") or "") or None
+            name = upload.filename or "audio"
 
         def run() -> str:
-            samples = _decode_audio(data, upload.filename or "audio")
+            samples = _decode_audio(data, name)
             with transcribing:
                 return whisper.transcribe(samples, language=language).text
 
@@ -183,11 +189,44 @@ async def _ready(engine: ChatEngine):
         raise ApiRequestError(f"The model could not be loaded: {error}", status=503, kind="server_error") from error
 
 
-async def _json(request: Request) -> object:
+def _checked(body: bytes) -> ChatRequestHead:
+    """JSON and the cheap checks (run off the event loop: a body may be 64 MiB)."""
     try:
-        return json.loads(await request.body())
+        data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ApiRequestError(f"The request body is not valid JSON ({error.__class__.__name__}).") from error
+    except RecursionError as error:
+        raise ApiRequestError("The request body is nested too deeply.") from error
+    return check_chat_request(data)
+
+
+async def _answer_unless_hung_up(request: Request, stream: AnswerStream) -> Answer | None:
+    """The whole answer, or None when the client hung up first: its answer is then
+    cancelled, so an abandoned request never keeps the engine busy."""
+    hung_up = False
+    outcome: Answer | HearthError
+
+    async def watch() -> None:
+        nonlocal hung_up
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        hung_up = True
+        stream.cancel()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        try:
+            outcome = await anyio.to_thread.run_sync(stream.result, abandon_on_cancel=True)
+        except HearthError as error:
+            outcome = error
+        finally:
+            stream.cancel()  # a no-op once finished; stops the answer if this task is cancelled
+            group.cancel_scope.cancel()
+    if hung_up:
+        return None
+    if isinstance(outcome, HearthError):
+        raise _as_request_error(outcome) from outcome
+    return outcome
 
 
 def _as_request_error(error: HearthError) -> ApiRequestError:

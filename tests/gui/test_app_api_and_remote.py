@@ -35,7 +35,13 @@ def test_the_window_serves_its_engine_and_the_switch_turns_it_off(qtbot, apps):
     label = app.window.api_label.text()
     assert label.startswith("API: http://127.0.0.1:") and label.endswith("/v1")
     address = label.removeprefix("API: ")
-    with openai.OpenAI(base_url=address, api_key="none", max_retries=0) as client:
+    key = app.settings.api_key
+    assert key and len(key) >= 40  # made on first enable, and saved
+    assert load_settings(app.paths.settings_file).api_key == key
+    with openai.OpenAI(base_url=address, api_key="none", max_retries=0) as stranger, \
+            pytest.raises(openai.AuthenticationError):
+        stranger.models.list()
+    with openai.OpenAI(base_url=address, api_key=key, max_retries=0) as client:
         model = client.models.list().data[0].id
         reply = client.chat.completions.create(
             model=model, temperature=0, max_tokens=8,
@@ -80,8 +86,22 @@ def test_the_settings_dialog_switches_the_api(qtbot, apps):
     dialog.accept()
     assert app.window.api_label.text().startswith("API: http://127.0.0.1:")
     assert app.settings.api_enabled and app.settings.remote_url is None
+    first_key = app.settings.api_key
+    assert first_key
     dialog = app.open_settings()
-    assert dialog.api_enabled.isChecked()
+    assert dialog.api_enabled.isChecked() and dialog.api_key.text() == first_key
+    dialog.new_api_key.click()
+    dialog.accept()
+    second_key = app.settings.api_key
+    assert second_key != first_key and load_settings(app.paths.settings_file).api_key == second_key
+    address = app.window.api_label.text().removeprefix("API: ")
+    with openai.OpenAI(base_url=address, api_key=first_key, max_retries=0) as old_client, \
+            pytest.raises(openai.AuthenticationError):
+        old_client.models.list()
+    with openai.OpenAI(base_url=address, api_key=second_key, max_retries=0) as client:
+        assert client.models.list().data
+    dialog = app.open_settings()
     dialog.api_enabled.setChecked(False)
     dialog.accept()
     assert app.window.api_label.text() == "" and app.api_server is None
+    assert app.settings.api_key == second_key  # kept for the next time it is switched on

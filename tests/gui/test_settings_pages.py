@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -27,7 +28,8 @@ EVERY_FIELD_CHANGED = Settings(
     model_path="/m/chat.gguf", mmproj_path="/m/mmproj.gguf", whisper_path="/m/whisper-base",
     system_prompt="Be brief.", temperature=1.3, top_p=0.5, n_ctx=8192, gpu_offload=False,
     microphone="USB mic", ptt_shortcut="Ctrl+Shift+T", send_after_speaking=True, api_enabled=True,
-    api_port=9000, remote_url="http://10.0.0.2:8080/v1", remote_model="llama", remote_api_key="secret",
+    api_port=9000, api_key="key-of-this-api", remote_url="http://10.0.0.2:8080/v1", remote_model="llama",
+    remote_api_key="secret",
 )
 
 
@@ -56,8 +58,9 @@ def test_four_pages_hold_their_settings(qtbot):
         "General": [dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx],
         "Models": [dialog.model, dialog.mmproj, dialog.gpu_offload, dialog.manage_models],
         "Voice": [dialog.microphone, dialog.whisper, dialog.shortcut, dialog.send_after_speaking],
-        "Developer": [dialog.api_enabled, dialog.api_port, dialog.api_address, dialog.remote_url,
-                      dialog.remote_model, dialog.remote_api_key],
+        "Developer": [dialog.api_enabled, dialog.api_port, dialog.api_address, dialog.api_key,
+                      dialog.copy_api_key, dialog.new_api_key, dialog.remote_url, dialog.remote_model,
+                      dialog.remote_api_key],
     }
     for name, widgets in expected.items():
         assert [page_of(dialog, w) for w in widgets] == [name] * len(widgets)
@@ -77,7 +80,8 @@ def test_the_list_switches_pages(qtbot):
 def test_every_control_has_an_accessible_name_and_a_tooltip(qtbot):
     dialog = make(qtbot)
     found = controls(dialog)
-    assert len(found) >= 20  # 16 settings, 3 browse buttons, the manager button, the page list, OK/Cancel
+    assert len(found) >= 23  # 17 settings, 3 browse buttons, the manager button, Copy and New key,
+    # the page list, OK/Cancel
     missing = [(type(w).__name__, w.accessibleName(), w.toolTip()) for w in found
                if not w.accessibleName() or not w.toolTip()]
     assert missing == []
@@ -139,6 +143,31 @@ def test_the_api_address_follows_the_switch_and_port(qtbot):
     assert "http://127.0.0.1:8765/v1" in dialog.api_address.text() and dialog.api_port.isEnabled()
     dialog.api_port.setValue(9001)
     assert "http://127.0.0.1:9001/v1" in dialog.api_address.text()
+
+
+def test_the_api_key_is_made_on_first_enable_and_can_be_copied_and_renewed(qtbot):
+    dialog = make(qtbot, Settings(api_enabled=False, api_key=None))
+    dialog.show()
+    dialog.show_page("Developer")
+    assert dialog.api_key.text() == "" and dialog.api_key.isReadOnly() and not dialog.copy_api_key.isEnabled()
+    assert dialog.result_settings().api_key is None  # nothing made while the API stays off
+    dialog.api_enabled.setChecked(True)
+    first = dialog.api_key.text()
+    assert len(first) >= 40 and dialog.copy_api_key.isEnabled()
+    qtbot.mouseClick(dialog.copy_api_key, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == first
+    qtbot.mouseClick(dialog.new_api_key, Qt.MouseButton.LeftButton)
+    second = dialog.api_key.text()
+    assert len(second) >= 40 and second != first
+    assert dialog.result_settings().api_key == second
+
+
+def test_a_saved_api_key_is_shown_and_kept(qtbot):
+    dialog = make(qtbot, Settings(api_enabled=True, api_key="saved-key"))
+    assert dialog.api_key.text() == "saved-key"
+    dialog.api_enabled.setChecked(False)
+    dialog.api_enabled.setChecked(True)
+    assert dialog.result_settings().api_key == "saved-key"
 
 
 def test_an_unplugged_microphone_is_kept(qtbot):

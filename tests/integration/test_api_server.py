@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import http.client
 import io
+import os
+import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import openai
 import pytest
 from PIL import Image
-from tests_helpers import word_error_rate
+from tests_helpers import ProcessLines, word_error_rate
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
@@ -106,7 +111,7 @@ def test_too_long_prompt_has_its_code(client):
 
 def test_bad_json_and_missing_key(served_hearth):
     bad = httpx2.post(f"{served_hearth.url}/chat/completions", content=b"{not json",
-                      headers={"Authorization": f"Bearer {served_hearth.api_key}"})
+                      headers={"Authorization": f"Bearer {served_hearth.api_key}", "Content-Type": "application/json"})
     assert bad.status_code == 400 and "not valid JSON" in bad.json()["error"]["message"]
     with openai.OpenAI(base_url=served_hearth.url, api_key="wrong", max_retries=0) as stranger, \
             pytest.raises(openai.AuthenticationError) as caught:
@@ -143,12 +148,95 @@ def test_concurrent_requests_queue(client):
     assert "4" in answers[2] and "6" in answers[3] and "8" in answers[4]
 
 
-def test_listening_beyond_loopback_needs_a_flag_and_a_key(cli_home):
+def test_listening_beyond_loopback_needs_a_flag(cli_home):
     hearth = str(Path(sys.executable).with_name("hearth"))
     env = {"HEARTH_HOME": str(cli_home), "PATH": "/usr/bin:/bin"}
     refused = subprocess.run([hearth, "serve", "--host", "0.0.0.0"], capture_output=True, text=True, env=env,
                              timeout=60)
     assert refused.returncode == 2 and "--expose" in refused.stderr
-    keyless = subprocess.run([hearth, "serve", "--host", "0.0.0.0", "--expose"], capture_output=True, text=True,
-                             env=env, timeout=60)
-    assert keyless.returncode == 2 and "needs an API key" in keyless.stderr
+
+
+# -- the key of `hearth serve`: never on the command line, never echoed -------------------
+
+def serve_env(home: Path, **extra: str) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if k != "HEARTH_API_KEY"}, "HEARTH_HOME": str(home), **extra}
+
+
+@contextlib.contextmanager
+def serving(home: Path, *args: str) -> Iterator[tuple[subprocess.Popen, ProcessLines, ProcessLines]]:
+    """A real `hearth serve --port 0 ARGS` until the block ends; waits for its banner."""
+    process = subprocess.Popen([str(Path(sys.executable).with_name("hearth")), "serve", "--port", "0", *args],
+                               env=serve_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = ProcessLines(process.stdout), ProcessLines(process.stderr)
+    try:
+        out.wait_for("api_key=")
+        yield process, out, err
+    finally:
+        process.terminate()
+        process.wait(30)
+        out.close(process.stdout)
+        err.close(process.stderr)
+
+
+def models_status(port: int, key: str, host: str | None = None) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", "/v1/models", headers={"Authorization": f"Bearer {key}",
+                                                          **({"Host": host} if host else {})})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_key_on_the_command_line_is_refused(cli_home):
+    run = subprocess.run([str(Path(sys.executable).with_name("hearth")), "serve", "--api-key", "sk-visible"],
+                         capture_output=True, text=True, env=serve_env(cli_home), timeout=60)
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert "HEARTH_API_KEY" in run.stderr and "--api-key-file" in run.stderr and "sk-visible" not in run.stderr
+
+
+def key_file_with(text: str, mode: int):
+    def make(path: Path) -> None:
+        path.write_text(text)
+        path.chmod(mode)
+
+    return make
+
+
+@pytest.mark.parametrize(("make", "needle"), [
+    (key_file_with("sk-shared", 0o644), "chmod 600"),
+    (key_file_with("sk-group", 0o640), "chmod 600"),
+    (lambda path: path.mkdir(mode=0o700), "not a regular file"),
+    (lambda path: os.mkfifo(path, 0o600), "not a regular file"),
+    (lambda path: None, "Cannot read"),
+    (key_file_with("  \n", 0o600), "not usable"),
+], ids=["shared", "group", "folder", "fifo", "missing", "blank"])
+def test_a_key_file_must_be_a_private_regular_file(cli_home, tmp_path, make, needle):
+    key_file = tmp_path / "key"
+    make(key_file)
+    run = subprocess.run([str(Path(sys.executable).with_name("hearth")), "serve", "--api-key-file", str(key_file)],
+                         capture_output=True, text=True, env=serve_env(cli_home), timeout=60)
+    assert run.returncode == 2 and needle in run.stderr and "sk-" not in run.stderr
+
+
+def test_a_key_from_a_private_file_is_required_and_never_shown(cli_home, tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-from-a-file\n")
+    key_file.chmod(0o600)
+    with serving(cli_home, "--api-key-file", str(key_file)) as (process, out, err):
+        port = int(out.wait_for("Serving").rsplit(":", 1)[1].split("/")[0])
+        assert 'api_key=os.environ["HEARTH_API_KEY"]' in out.wait_for("api_key=")
+        assert b"sk-from-a-file" not in Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert models_status(port, "sk-from-a-file") == 200 and models_status(port, "wrong") == 401
+        assert not [line for line in out.lines + err.lines if "sk-from-a-file" in line]
+
+
+def test_exposed_without_a_key_makes_one_and_shows_it_once(cli_home):
+    with serving(cli_home, "--host", "0.0.0.0", "--expose") as (_process, out, err):
+        port = int(out.wait_for("Serving").rsplit(":", 1)[1].split("/")[0])
+        key = err.wait_for("shown only now").rsplit(" ", 1)[1]
+        assert len(key) >= 40 and sum(key in line for line in out.lines + err.lines) == 1  # once, on stderr
+        assert models_status(port, key) == 200 and models_status(port, "wrong") == 401
+        assert models_status(port, key, host="evil.example") == 400
+        assert models_status(port, key, host=f"{socket.gethostname()}:{port}") == 200  # its own name
+        assert models_status(port, key, host=f"192.0.2.7:{port}") == 200  # any of its addresses

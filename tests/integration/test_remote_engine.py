@@ -120,3 +120,12 @@ def test_hearth_ask_remote(run_hearth, llama_cpp_server, isolated_home):
     assert chat.returncode == 0 and "Paris" in chat.stdout, chat.stderr
     down = run_hearth("ask", "--remote", "http://127.0.0.1:9/v1", "Hello")
     assert down.returncode == 2 and "Could not reach the remote engine" in down.stderr
+
+
+def test_a_remote_key_is_never_taken_from_the_command_line(run_hearth):
+    """Every user of the computer can read /proc/PID/cmdline: `--api-key` is refused
+    before anything is sent, and the env var (or Settings) carries the key instead."""
+    result = run_hearth("ask", "--remote", "http://127.0.0.1:9/v1", "--api-key", "sk-visible", "Hello")
+    assert result.returncode == 2
+    assert "--api-key is refused" in result.stderr and "HEARTH_REMOTE_API_KEY" in result.stderr
+    assert result.stderr.count("\n") == 1 and "sk-visible" not in result.stderr
