@@ -69,7 +69,8 @@ def run_serve(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
         print(f"Serving {info.model_path.stem} on {address} (Ctrl+C stops)", flush=True)
         secret = 'os.environ["HEARTH_API_KEY"]' if key else '"none"'
-        print(f"  from openai import OpenAI; client = OpenAI(base_url=\"{address}\", api_key={secret})", flush=True)
+        imports = "import os; from openai import OpenAI" if key else "from openai import OpenAI"
+        print(f'  {imports}; client = OpenAI(base_url="{address}", api_key={secret})', flush=True)
         stopping.wait()
     except KeyboardInterrupt:
         pass
