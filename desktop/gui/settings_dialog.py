@@ -211,7 +211,7 @@ class SettingsDialog(QDialog):
         self.remote_api_key = self._line(form, "Remote API key", settings.remote_api_key, "if the server wants one",
                                          "Sent to the remote server when it asks for a key.")
         self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-        self._caption(form, "The key is stored in plain text in settings.json.")
+        self._caption(form, "Keys are kept in settings.json, which only you can read.")
 
     def _api_key_row(self, form: QFormLayout, key: str | None) -> None:
         """The key programs send (read-only), Copy, and New key (the old one stops working)."""
