@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
@@ -22,7 +23,6 @@ from desktop.gui.model_manager import ModelManagerDialog
 from desktop.gui.settings_dialog import SettingsDialog
 from desktop.gui.theme import Theme
 from desktop.services.answer_stream import ChatEngine
-from desktop.services.api_server import ApiServer
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
@@ -30,10 +30,12 @@ from desktop.services.llama_runtime import backend_info
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
-from desktop.services.openai_api import ApiBackend, create_api
 from desktop.services.remote_engine import RemoteConfig, RemoteEngine
 from desktop.services.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
 from desktop.services.transcriber import Transcriber
+
+if TYPE_CHECKING:
+    from desktop.services.api_server import ApiServer
 
 __all__ = ["HearthApp"]
 
@@ -214,6 +216,9 @@ class HearthApp:
         if not settings.api_key:
             settings = self.settings = settings.updated(api_key=new_api_key())
             save_settings(self.paths.settings_file, settings)
+        from desktop.services.api_server import ApiServer  # FastAPI and uvicorn: only once the API is on
+        from desktop.services.openai_api import ApiBackend, create_api
+
         backend = ApiBackend(engine=lambda: self.engine, transcriber=self._api_transcriber, api_key=settings.api_key)
         server = ApiServer(create_api(backend), host="127.0.0.1", port=settings.api_port)
         try:

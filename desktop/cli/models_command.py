@@ -15,10 +15,8 @@ from desktop.core.hardware_fit import fit_of, recommend
 from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
-from desktop.services.downloader import DownloadCancelled
 from desktop.services.hardware import detect_hardware
 from desktop.services.model_import import import_models
-from desktop.services.model_pull import pull_model
 from desktop.services.model_store import InstalledModel
 from desktop.services.starter_models import install_starter_models
 
@@ -80,6 +78,9 @@ def run_verify(_args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from desktop.services.downloader import DownloadCancelled  # huggingface_hub: only for a download
+    from desktop.services.model_pull import pull_model
+
     ctx = CliContext.create()
     entry = ctx.catalog().get(args.name)
     _warn_about_fit(entry)

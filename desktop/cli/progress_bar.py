@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from desktop.core.units import human_duration
-from desktop.services.downloader import DownloadProgress
+
+if TYPE_CHECKING:  # huggingface_hub stays unloaded until something is downloaded
+    from desktop.services.downloader import DownloadProgress
 
 __all__ = ["ProgressBar"]
 

@@ -7,6 +7,7 @@ mmproj can be checked to belong together.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -80,11 +81,19 @@ def read_gguf_info(path: str | Path) -> GgufInfo:
     if file.is_dir():
         raise ModelFileError(f"{file.name} is a folder, not a GGUF model file.")
     with open_regular(file, ModelFileError, what="a GGUF model file") as handle:  # a FIFO would hang
-        size = os.fstat(handle.fileno()).st_size
+        seen = os.fstat(handle.fileno())
         if handle.read(4) != GGUF_MAGIC:
             raise ModelFileError(
                 f"{file.name} is not a GGUF model file (it does not start with 'GGUF')."
             )
+    return _parsed(file, seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(file: Path, _device: int, _inode: int, size: int, _modified_ns: int) -> GgufInfo:
+    """The header of one version of a file, parsed once: a vocabulary's 150,000 strings
+    take 0.1 s to skip in Python, and the window asks about each model several times as
+    it starts. A changed file (size, time or inode) is parsed again."""
     try:
         header = read_header(file)
     except UnsupportedVersion as error:

@@ -24,17 +24,19 @@ import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import HearthError
-from desktop.services.downloader import DownloadProgress
 from desktop.services.hardware import detect_hardware
 from desktop.services.model_import import import_models
-from desktop.services.model_pull import pull_model
 from desktop.services.model_store import ModelStore
 from desktop.services.starter_models import install_starter_models
+
+if TYPE_CHECKING:
+    from desktop.services.downloader import DownloadProgress
 
 __all__ = ["ModelJobs"]
 
@@ -75,6 +77,8 @@ class ModelJobs(QObject):
 
     def pull(self, entry: CatalogEntry) -> None:
         def job(cancel: threading.Event) -> str:
+            from desktop.services.model_pull import pull_model  # huggingface_hub: only for a download
+
             installed = pull_model(entry, self._store, endpoint=self._endpoint, progress=self._report,
                                    cancel=cancel)
             return f"{entry.title} is installed ({', '.join(m.name for m in installed)})."
@@ -83,6 +87,8 @@ class ModelJobs(QObject):
 
     def import_paths(self, paths: list[Path]) -> None:
         def job(cancel: threading.Event) -> str:
+            from desktop.services.downloader import DownloadProgress
+
             report = import_models(paths, self._store, cancel=cancel,
                                    progress=lambda name, done, total: self._report(
                                        DownloadProgress(name, done, total, 0.0, None)))

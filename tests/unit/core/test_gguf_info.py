@@ -94,3 +94,14 @@ def _catch(outcome: list[BaseException], path: Path) -> None:
         read_gguf_info(path)
     except BaseException as error:  # the test inspects what came out
         outcome.append(error)
+
+
+def test_a_changed_file_is_read_again_not_served_from_memory(tmp_path):
+    path = tmp_path / "mmproj.gguf"
+    write_test_projector(path, text_width=640)
+    assert read_gguf_info(path).projection_dim == 640
+    write_test_projector(path, text_width=896)  # replaced in place: another inode, size or time
+    assert read_gguf_info(path).projection_dim == 896
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ModelFileError, match=r"truncated|damaged"):
+        read_gguf_info(path)
