@@ -4,6 +4,10 @@ A streaming code block is coloured line by line without context (cheap: only a c
 line is lexed again), and once with full context when the block is complete (multi-line
 strings and comments right). The styles are matched to the window's light and dark
 backgrounds. No Qt here: the GUI turns `TokenStyle`s into character formats.
+
+Code comes from the model, so lexing is bounded: a block of more than `HIGHLIGHT_LINES`
+lines, or a line longer than `HIGHLIGHT_LINE_CHARS` (minified or hostile text), is shown
+uncoloured rather than handed to Pygments (whose regular expressions are not all linear).
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from pygments.util import ClassNotFound
 
 __all__ = [
     "DARK_STYLE",
+    "HIGHLIGHT_LINES",
+    "HIGHLIGHT_LINE_CHARS",
     "LIGHT_STYLE",
     "Span",
     "TokenStyle",
     "TokenType",
     "highlight_line",
     "highlight_lines",
+    "highlightable",
     "lexer_for",
     "style_name",
     "token_style",
@@ -33,6 +40,8 @@ __all__ = [
 
 LIGHT_STYLE = "default"  # WCAG-checked colours on a near-white background
 DARK_STYLE = "github-dark"  # made for a near-black background like the dark code_bg
+HIGHLIGHT_LINES = 2_000  # a longer block is not coloured (Pygments: ~0.1 s per 1,000 lines)
+HIGHLIGHT_LINE_CHARS = 5_000  # nor is a block with a longer line
 
 TokenType = _TokenType  # Pygments' token type (Keyword, String.Doc...): hashable, a key for formats
 Span = tuple[int, int, TokenType]  # start and length within one line, in characters; token type
@@ -78,9 +87,19 @@ def lexer_for(language: str) -> Lexer:
     return TextLexer()
 
 
+def highlightable(code: str) -> bool:
+    """Whether `code` is small enough to colour (see the module's note)."""
+    if len(code) <= HIGHLIGHT_LINE_CHARS:
+        return True
+    lines = code.count("\n") + (not code.endswith("\n"))
+    return lines <= HIGHLIGHT_LINES and max(map(len, code.split("\n"))) <= HIGHLIGHT_LINE_CHARS
+
+
 def highlight_lines(code: str, language: str) -> list[tuple[Span, ...]]:
-    """Full-context spans, one tuple per line of `code.split("\\n")`."""
+    """Full-context spans, one tuple per line of `code.split("\\n")`; none if too big to colour."""
     lines = code.split("\n")
+    if not highlightable(code):
+        return [() for _ in lines]
     result: list[list[Span]] = [[] for _ in lines]
     starts = [0]
     for line in lines[:-1]:

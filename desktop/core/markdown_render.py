@@ -9,6 +9,11 @@ stylesheet cascade for spans).
 `render_prose` renders the prose between code blocks for `gui.chat.AnswerView` (top-level
 code gets its own widget there; code nested in a list stays in the prose and wraps); its
 look comes from `prose_stylesheet`, set as the document's default stylesheet.
+
+Its callers keep to the limits of `core.markdown_blocks` (what is over them is shown as
+plain text); as a second line of defence, text over `RICH_CHARS` is escaped, not parsed,
+code too big to colour (`core.code_highlight.highlightable`) is escaped, not lexed, and
+markdown-it nests at most `MAX_NESTING` levels.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 
-from desktop.core.code_highlight import lexer_for, style_name
+from desktop.core.code_highlight import highlightable, lexer_for, style_name
+from desktop.core.markdown_blocks import MAX_NESTING, RICH_CHARS
 
 __all__ = ["ProseStyle", "prose_stylesheet", "render_prose"]
 
@@ -41,6 +47,9 @@ class ProseStyle:
 
 def render_prose(text: str, *, dark: bool = False) -> str:
     """Prose as Qt rich text; code nested in it is highlighted and wraps (see the stylesheet)."""
+
+    if len(text) > RICH_CHARS:  # callers split long answers; never parse without a bound
+        return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
 
     def code(token: Any) -> str:
         return f"<pre>{_highlight(token.content, _language(token), dark)}</pre>"
@@ -73,7 +82,8 @@ blockquote {{ color: {style.muted}; margin-left: 16px; margin-right: 0px; }}
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     """One parser (building one costs more than a short render); code is drawn by `env["code"]`."""
-    md = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"])
+    options = {"html": False, "breaks": True, "maxNesting": MAX_NESTING}
+    md = MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
     def fence(_renderer: Any, tokens: Sequence[Any], idx: int, _options: Any, env: Any) -> str:
         return env["code"](tokens[idx])
@@ -103,5 +113,7 @@ def _language(token: Any) -> str:
 
 
 def _highlight(code: str, language: str, dark: bool) -> str:
+    if not highlightable(code):
+        return html.escape(code, quote=False)
     formatter = HtmlFormatter(noclasses=True, style=style_name(dark), nowrap=True)
     return highlight(code, lexer_for(language), formatter)

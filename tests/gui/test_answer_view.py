@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QFontMetricsF, QGuiApplication
-from PySide6.QtWidgets import QApplication, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QTextEdit, QVBoxLayout, QWidget
 
-from desktop.core.markdown_blocks import split_blocks
+from desktop.core.conversation import Message
+from desktop.core.markdown_blocks import CODE_LINES, PROSE_CHARS, split_blocks
 from desktop.gui.chat import AnswerView, CodeBlock, ProseView
+from desktop.gui.chat import answer_view as answer_view_module
 from desktop.gui.chat import code_block as code_block_module
+from desktop.gui.chat import plain_view as plain_view_module
+from desktop.gui.chat.message_widgets import AssistantMessage
+from desktop.gui.chat.plain_view import PlainView
 from desktop.gui.theme import Theme
 
 
@@ -28,7 +33,19 @@ def pieces(text: str, count: int) -> list[str]:
 
 
 def signature(view: AnswerView) -> list[tuple]:
-    return [("code", w.language, w.code) if isinstance(w, CodeBlock) else ("prose", w.markdown) for w in view.widgets]
+    return [("code", w.language, w.code) if isinstance(w, CodeBlock) else
+            ("plain", w.note.text(), w.source) if isinstance(w, PlainView) else ("prose", w.markdown)
+            for w in view.widgets]
+
+
+@pytest.fixture
+def rendered(monkeypatch) -> list[int]:
+    """The size of each Markdown text the answer view renders."""
+    sizes: list[int] = []
+    real = answer_view_module.render_prose
+    monkeypatch.setattr(answer_view_module, "render_prose",
+                        lambda markdown, dark=False: (sizes.append(len(markdown)), real(markdown, dark=dark))[1])
+    return sizes
 
 
 @pytest.fixture
@@ -201,3 +218,99 @@ def test_new_text_that_is_not_a_continuation_starts_over(column):
     column.set_text("Something else entirely.", streaming=False)
     column.set_text("A regenerated answer.", streaming=False)
     assert column.plain_text() == "A regenerated answer." and len(column.widgets) == 1
+
+
+def test_a_megabyte_answer_opens_as_plain_text_and_copy_copies_all_of_it(theme, qtbot, rendered):
+    text = "Here is the answer:\n\n" + "[" * 1_000_000
+    bubble = AssistantMessage(Message.assistant(text), 1)  # as a stored answer opens from the sidebar
+    qtbot.addWidget(bubble)
+    prose, plain = bubble.view.widgets
+    assert isinstance(prose, ProseView) and isinstance(plain, PlainView)
+    assert set(rendered) == {len("Here is the answer:\n\n")}  # the brackets never reach markdown-it
+    assert plain.note.text() == "Long answer: shown as plain text from here on."
+    shown = plain.editor.toPlainText()
+    assert shown.replace("\n", "") == "[" * PlainView.SHOWN_CHARS
+    lines = [len(line) for line in shown.split("\n")]  # a long line is laid out in pieces, not whole
+    assert plain.editor.document().blockCount() == len(lines) > 1 and max(lines) <= plain.editor.CHUNK
+    assert not plain.more.isHidden() and "900,000 more characters" in plain.more.text()
+    assert bubble.view.plain_text() == text
+    bubble.copy_button.click()
+    assert QGuiApplication.clipboard().text() == text
+
+
+def test_streaming_a_flood_switches_to_plain_text_and_stops_rendering(column, qtbot, rendered):
+    text = "Intro.\n\n" + "[" * 80_000
+    for piece in pieces(text, 40):
+        column.set_text(piece, streaming=True)
+        assert "".join(w.source if isinstance(w, PlainView) else w.markdown for w in column.widgets) == piece
+    assert max(rendered) <= PROSE_CHARS + 8 and len(rendered) < 15  # never the whole flood, rarely at all
+    column.set_text(text, streaming=False)
+    fresh = AnswerView()
+    qtbot.addWidget(fresh)
+    fresh.set_text(text, streaming=False)
+    assert signature(column) == signature(fresh) == [("prose", "Intro.\n\n"), ("plain", NOTE, text[8:])]
+    assert column.widgets[1].editor.toPlainText() == fresh.widgets[1].editor.toPlainText()  # appended alike
+
+
+NOTE = "Long answer: shown as plain text from here on."
+
+
+def test_streaming_an_unclosed_hostile_fence_colours_at_most_the_limit(column, monkeypatch):
+    lexed: list[int] = []
+    resets: list[str] = []
+    line, lines = code_block_module.highlight_line, code_block_module.highlight_lines
+    monkeypatch.setattr(code_block_module, "highlight_line", lambda t, lang: (lexed.append(1), line(t, lang))[1])
+    monkeypatch.setattr(code_block_module, "highlight_lines",
+                        lambda t, lang: (lexed.append(t.count("\n") + 1), lines(t, lang))[1])
+    original_set = QTextEdit.setPlainText
+    monkeypatch.setattr(plain_view_module._PlainText, "setPlainText",
+                        lambda self, t: (resets.append(t), original_set(self, t)))
+    text = "Intro.\n\n```python\n" + "".join(f"x_{i} = {i}\n" for i in range(CODE_LINES * 2))
+    for piece in pieces(text, 150):
+        column.set_text(piece, streaming=True)
+    prose, plain = column.widgets
+    assert isinstance(prose, ProseView) and isinstance(plain, PlainView)
+    assert plain.source == text[8:] and plain.editor.toPlainText() == text[8:]
+    assert len(resets) == 1  # created once, then appended to
+    assert sum(lexed) < CODE_LINES * 3 // 2  # the lines before the switch, never all 4,000
+    column.set_text(text, streaming=False)
+    assert [type(w) for w in column.widgets] == [ProseView, PlainView] and column.plain_text() == text.strip()
+
+
+def test_a_long_open_paragraph_is_rendered_again_only_as_it_grows_by_a_quarter(column, qtbot):
+    text = " ".join(f"word{i} **bold{i}**" for i in range(700))
+    assert 12_000 < len(text) < PROSE_CHARS
+    for piece in pieces(text, 300):
+        column.set_text(piece, streaming=True)
+        (view,) = column.widgets
+        newest = piece.rsplit(" ", 1)[-1].strip("*")
+        assert newest in view.toPlainText()[-40:]  # the newest words show at once, formatted or not
+    assert view.renders < 80  # about 45 while short, then a handful; not one per delta (300)
+    renders = view.renders
+    column.set_text(text, streaming=False)
+    assert view.renders == renders + 1 and "**" not in view.toPlainText()
+    fresh = AnswerView()
+    qtbot.addWidget(fresh)
+    fresh.set_text(text, streaming=False)
+    assert column.plain_text() == fresh.plain_text() and signature(column) == signature(fresh)
+
+
+def test_nesting_too_deep_to_format_shows_its_words_as_plain_text(column):
+    column.set_text("Intro.\n\n" + "> " * 40 + "the deepest words\n\nafter", streaming=False)
+    prose, plain = column.widgets
+    assert isinstance(prose, ProseView) and isinstance(plain, PlainView)
+    assert plain.note.text().startswith("Nested too deeply to format")
+    assert "the deepest words" in plain.editor.toPlainText() and plain.more.isHidden()
+
+
+def test_text_appended_to_an_open_block_goes_when_the_block_loses_it(theme, qtbot):
+    view = ProseView()
+    qtbot.addWidget(view)
+    view.resize(700, 100)
+    base = "Some words to read. " * 120
+    view.set_markdown(base)
+    assert view.renders == 1  # once, also while the stylesheet polishes it
+    view.set_markdown(base + "More\n\n``", eager=False)  # grew a little: appended, not rendered
+    assert view.renders == 1 and view.toPlainText().endswith("More\n\n``")
+    view.set_markdown(base, eager=False)  # "``" became a code block of its own
+    assert view.renders == 2 and view.toPlainText().rstrip().endswith("read.")
