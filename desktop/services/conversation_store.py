@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -68,6 +69,8 @@ END;
 _PNG_PREFIX = "data:image/png;base64,"
 MAX_SEARCH_TERMS = 12  # each term is a prefix query; FTS5's cost grows with their product
 MAX_TERM_CHARS = 64
+_SNIPPET_CHARS = 600  # FTS5 keeps all text between its tokens: a run of 1M "[" is one snippet
+_FIRST_MATCH = re.compile(r"\[[^\[\]]+\]")
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ class ConversationStore:
             raise StoreError(f"The history could not be searched: {error}.") from error
         finally:
             self._db.set_progress_handler(None, 0)
-        return [SearchHit(*row) for row in rows]
+        return [SearchHit(*row[:4], _bounded_snippet(row[4])) for row in rows]
 
     def export_markdown(self, conversation_id: int) -> str:
         title = self._title(conversation_id)
@@ -329,3 +332,13 @@ def search_terms(query: str) -> list[str]:
     surrogates, which a paste can carry)."""
     clean = query.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ").replace('"', " ")
     return [term[:MAX_TERM_CHARS] for term in clean.split()][:MAX_SEARCH_TERMS]
+
+
+def _bounded_snippet(snippet: str) -> str:
+    """At most _SNIPPET_CHARS, around the first match, so hostile text cannot make the
+    sidebar's snippet cleaning slow."""
+    if len(snippet) <= _SNIPPET_CHARS:
+        return snippet
+    found = _FIRST_MATCH.search(snippet)
+    start = max(0, (found.start() if found else 0) - _SNIPPET_CHARS // 3)
+    return "…" + snippet[start:start + _SNIPPET_CHARS] + "…"

@@ -204,3 +204,10 @@ def test_the_store_never_lets_a_raw_sqlite_error_out_of_a_read(tmp_path):
         with pytest.raises(StoreError):
             read()
     assert not isinstance(StoreError("x"), sqlite3.Error)
+
+
+def test_a_hostile_message_gives_a_short_snippet_around_its_match(store):
+    cid = store.create()
+    store.append(cid, Message.assistant("[" * 200_000 + " needle " + "]" * 200_000))
+    (hit,) = store.search("needle")
+    assert len(hit.snippet) <= 602 and "[needle]" in hit.snippet
