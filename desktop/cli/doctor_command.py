@@ -46,6 +46,7 @@ def run_doctor(_args: argparse.Namespace) -> int:
 
         backend = backend_info()
         print(f"backend      {backend.name} (GPU offload supported: {'yes' if backend.gpu_offload else 'no'})")
+        print(f"cpu kernels  {backend.cpu_kernels}")
         print(f"llama.cpp    {backend.system_info}")
         print(f"hardware     {detect_hardware().describe()}")
     except Exception as error:  # a broken native build is exactly what doctor is for

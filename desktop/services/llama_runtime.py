@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import llama_cpp
 import llama_cpp.mtmd_cpp as mtmd_cpp
 
-__all__ = ["BackendInfo", "backend_info", "route_native_logs"]
+__all__ = ["BackendInfo", "backend_info", "cpu_kernels", "route_native_logs"]
 
 _native_log = logging.getLogger("desktop.llama_cpp")
 # ggml_log_level: NONE=0, DEBUG=1, INFO=2, WARN=3, ERROR=4, CONT=5 (continuation: DEBUG)
@@ -43,6 +43,7 @@ class BackendInfo:
     gpu_offload: bool  # llama_supports_gpu_offload()
     system_info: str
     llama_cpp_python: str
+    cpu_kernels: str = ""  # the CPU code in use, e.g. "AVX2 (FMA, F16C), one portable build"
 
 
 def backend_info() -> BackendInfo:
@@ -57,5 +58,26 @@ def backend_info() -> BackendInfo:
         else:
             name = "GPU"
     return BackendInfo(
-        name=name, gpu_offload=offload, system_info=system, llama_cpp_python=llama_cpp.__version__
+        name=name, gpu_offload=offload, system_info=system, llama_cpp_python=llama_cpp.__version__,
+        cpu_kernels=cpu_kernels(system),
     )
+
+
+# Best first: the widest vector code the CPU backend was built with is what runs.
+_X86 = ("AMX_INT8", "AVX512_BF16", "AVX512_VNNI", "AVX512", "AVX_VNNI", "AVX2", "AVX", "SSSE3", "SSE3")
+_ARM = ("SME", "SVE", "MATMUL_INT8", "DOTPROD", "NEON")
+_EXTRAS = ("FMA", "F16C", "BMI2", "FP16_VA")
+
+
+def cpu_kernels(system_info: str) -> str:
+    """Name the CPU code llama.cpp runs, from `llama_print_system_info()`. Hearth's wheel
+    is one build for every machine (no per-CPU variants loaded at run time), so this is
+    what runs here whatever more the CPU could do."""
+    enabled = set()
+    for part in system_info.replace(":", "|").split("|"):
+        name, _, value = part.partition("=")
+        if value.strip() == "1":
+            enabled.add(name.strip())
+    level = next((f for f in (*_X86, *_ARM) if f in enabled), "generic C")
+    extras = [f for f in _EXTRAS if f in enabled]
+    return f"{level}" + (f" ({', '.join(extras)})" if extras else "") + ", one portable build"

@@ -202,6 +202,7 @@ def test_doctor_passes_then_names_a_damaged_model(run_hearth, starter, isolated_
     result = run_hearth("doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "backend      CPU" in result.stdout
+    assert "cpu kernels  " in result.stdout and "portable build" in result.stdout
     assert "sha256 ok" in result.stdout
     assert "all checks passed" in result.stdout
 
