@@ -68,7 +68,7 @@ def build_native_bench(target: Path, *, jobs: int | None = None, log: Path | Non
               "-DLLAMA_BUILD_SERVER=OFF", "-DBUILD_SHARED_LIBS=OFF"], "configure llama.cpp", log)
         _run(["cmake", "--build", str(build), "--target", "llama-bench", "-j", str(jobs or os.cpu_count() or 2)],
              "build llama-bench", log)
-        built = next(build.rglob("llama-bench"))
+        built = next(p for p in (build / "bin" / "llama-bench", *build.rglob("llama-bench")) if p.is_file())
         staging = work / "staged"
         staging.mkdir()
         shutil.copy2(built, staging / "llama-bench")
