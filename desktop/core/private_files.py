@@ -21,6 +21,7 @@ __all__ = [
     "exposed",
     "make_private_dir",
     "make_private_file",
+    "restrict_open_file",
     "tighten",
     "write_private_text",
 ]
@@ -47,6 +48,16 @@ def make_private_file(path: Path) -> Path:
     os.close(descriptor)
     _strip_others(path)
     return path
+
+
+def restrict_open_file(path: Path) -> bool:
+    """Remove group/other access from a file another library may hold open, by name only.
+
+    Never opens it: closing any descriptor of a file drops every POSIX lock this process
+    holds on it, and SQLite's locks are how another process knows the database is in use
+    (without them, that process's close deletes the -wal this one still writes to).
+    """
+    return not path.is_symlink() and _strip_others(path)
 
 
 def write_private_text(path: Path, text: str) -> None:

@@ -7,6 +7,8 @@ import io
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from base64 import b64decode
 
 import numpy as np
@@ -65,6 +67,34 @@ def test_an_older_world_readable_database_is_made_owner_only(tmp_path, wide_umas
     path.chmod(0o644)
     ConversationStore(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_another_process_reading_the_history_never_takes_the_log_from_under_it(tmp_path, wide_umask):
+    """`hearth history` (or any reader) may open the file while the window writes to it.
+    If opening the store had dropped SQLite's locks (by closing a descriptor of the file),
+    that reader's close would delete the -wal the window still writes to: later messages
+    would reach no other process, and be gone at the next start."""
+    path = tmp_path / "history.sqlite3"
+    (tmp_path / "history.sqlite3-shm").touch(mode=0o644)  # left world-readable by an older version
+    store = ConversationStore(path)
+    conversation = store.create()
+    store.append(conversation, Message.user("first words"))
+
+    def count_in_another_process() -> int:
+        script = ("import sqlite3, sys; db = sqlite3.connect(sys.argv[1]);"
+                  "print(db.execute('SELECT COUNT(*) FROM messages').fetchone()[0]); db.close()")
+        return int(subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                                  check=True).stdout)
+
+    assert count_in_another_process() == 1
+    store.append(conversation, Message.assistant("second words"))
+    assert count_in_another_process() == 2
+    assert (tmp_path / "history.sqlite3-wal").exists()
+    assert stat.S_IMODE((tmp_path / "history.sqlite3-shm").stat().st_mode) == 0o600
+    store.close()
+    reopened = ConversationStore(path)
+    assert [m.message.text for m in reopened.messages(conversation)] == ["first words", "second words"]
+    reopened.close()
 
 
 def test_a_deleted_conversation_is_gone_from_the_files_once_purged(tmp_path):
