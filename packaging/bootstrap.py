@@ -13,10 +13,12 @@ The accelerator is picked like this, unless CMAKE_ARGS is set by the caller:
     nvcc and an NVIDIA GPU    -DGGML_CUDA=on
     HEARTH_VULKAN=1           -DGGML_VULKAN=on
     otherwise                 CPU only
-On x86-64 the CPU code is built for a portable AVX2 baseline (x86-64-v3) instead of
-`-march=native`: a cached wheel must run on whichever machine later uses the cache,
-and llama.cpp's native AMX kernels crash on virtual machines that advertise AMX
-without granting it (seen here: SIGSEGV in ggml_backend_amx_mul_mat).
+Everywhere but macOS the CPU code is built as llama.cpp's releases and Ollama build it:
+one module per CPU generation (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS: x64, sse42,
+haswell, skylakex, icelake, zen4, ... on x86-64; armv8.x/9.x on ARM Linux), and Hearth
+loads the best one for the machine it runs on (desktop/services/ggml_backends.py). So a
+cached wheel runs everywhere, at the speed of a -march=native build. The modules go to
+llama_cpp/lib beside libllama (CMAKE_INSTALL_BINDIR), where Hearth looks for them.
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ def has_nvidia_gpu() -> bool:
     return probe.returncode == 0 and "GPU" in probe.stdout
 
 
-PORTABLE_X86 = (
-    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+CPU_VARIANTS = (
+    "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DCMAKE_INSTALL_BINDIR=llama_cpp/lib"
 )
 
 
@@ -63,7 +65,10 @@ def accelerator_cmake_args() -> str:
         return os.environ["CMAKE_ARGS"]
     if sys.platform == "darwin" and platform.machine() == "arm64":
         return "-DGGML_METAL=on"
-    cpu = PORTABLE_X86 if platform.machine().lower() in ("x86_64", "amd64") else ""
+    machine = platform.machine().lower()
+    x86 = machine in ("x86_64", "amd64") and sys.platform != "darwin"
+    arm_linux = machine in ("aarch64", "arm64") and sys.platform.startswith("linux")
+    cpu = CPU_VARIANTS if x86 or arm_linux else ""  # ggml has variant lists for these
     if os.environ.get("HEARTH_VULKAN") == "1":
         return f"-DGGML_VULKAN=on {cpu}".strip()
     if has_nvidia_gpu():
@@ -90,7 +95,7 @@ def cached_llama_wheel(cmake_args: str) -> Path:
         log(f"llama-cpp-python {LLAMA_CPP_VERSION} from cache {cache}")
         return wheels[-1]
     log(f"building llama-cpp-python {LLAMA_CPP_VERSION} with CMAKE_ARGS='{cmake_args}'")
-    log("(once per version and build flags; about 7 minutes on 2 cores)")
+    log("(once per version and build flags; 10-20 minutes on 2 cores: the CPU code is built per CPU generation)")
     env = dict(os.environ, CMAKE_ARGS=cmake_args)
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
     cache.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,6 @@ from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.services.llama_loader import default_threads
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.native_llama_bench import run_native_bench
-from desktop.services.transcriber import Transcriber
 
 __all__ = ["EngineFigures", "ImageFigures", "SpeechFigures", "measure_engine", "measure_images", "measure_speech"]
 
@@ -153,6 +152,8 @@ def measure_images(model: Path, mmproj: Path, image: Attachment, *, gpu: bool = 
 
 
 def measure_speech(whisper: Path, samples: np.ndarray) -> SpeechFigures:
+    from desktop.services.transcriber import Transcriber  # faster-whisper: only for the speech figures
+
     transcriber = Transcriber(whisper)
     try:
         transcriber.transcribe(samples[: 16_000])  # warm-up

@@ -1,4 +1,4 @@
-"""llama.cpp process-wide plumbing: log routing and what the build can accelerate.
+"""llama.cpp process-wide plumbing: log routing, backends, and what the build can accelerate.
 
 llama.cpp and libmtmd write to stderr even with `verbose=False`; `route_native_logs`
 sends both through Python logging (logger `desktop.llama_cpp`), so the CLI stays clean
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import llama_cpp
 import llama_cpp.mtmd_cpp as mtmd_cpp
+
+from desktop.services.ggml_backends import VARIANT_ENV, LoadedBackends, load_backends
 
 __all__ = ["BackendInfo", "backend_info", "cpu_kernels", "route_native_logs"]
 
@@ -43,10 +45,13 @@ class BackendInfo:
     gpu_offload: bool  # llama_supports_gpu_offload()
     system_info: str
     llama_cpp_python: str
-    cpu_kernels: str = ""  # the CPU code in use, e.g. "AVX2 (FMA, F16C), one portable build"
+    cpu_kernels: str = ""  # the CPU code in use, e.g. "icelake: AVX512_VNNI (FMA, F16C, BMI2), ..."
 
 
 def backend_info() -> BackendInfo:
+    """What runs here; loads llama.cpp's backends first (once), as a model load needs."""
+    route_native_logs()  # before loading: ggml logs each module it loads
+    loaded = load_backends()
     system = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace").strip()
     offload = bool(llama_cpp.llama_supports_gpu_offload())
     name = "CPU"
@@ -59,7 +64,7 @@ def backend_info() -> BackendInfo:
             name = "GPU"
     return BackendInfo(
         name=name, gpu_offload=offload, system_info=system, llama_cpp_python=llama_cpp.__version__,
-        cpu_kernels=cpu_kernels(system),
+        cpu_kernels=cpu_kernels(system, loaded),
     )
 
 
@@ -69,10 +74,10 @@ _ARM = ("SME", "SVE", "MATMUL_INT8", "DOTPROD", "NEON")
 _EXTRAS = ("FMA", "F16C", "BMI2", "FP16_VA")
 
 
-def cpu_kernels(system_info: str) -> str:
-    """Name the CPU code llama.cpp runs, from `llama_print_system_info()`. Hearth's wheel
-    is one build for every machine (no per-CPU variants loaded at run time), so this is
-    what runs here whatever more the CPU could do."""
+def cpu_kernels(system_info: str, loaded: LoadedBackends | None = None) -> str:
+    """Name the CPU code llama.cpp runs: its instruction level from
+    `llama_print_system_info()`, and which of the wheel's per-CPU variants was chosen
+    (a build without variants runs the same code on every machine)."""
     enabled = set()
     for part in system_info.replace(":", "|").split("|"):
         name, _, value = part.partition("=")
@@ -80,4 +85,9 @@ def cpu_kernels(system_info: str) -> str:
             enabled.add(name.strip())
     level = next((f for f in (*_X86, *_ARM) if f in enabled), "generic C")
     extras = [f for f in _EXTRAS if f in enabled]
-    return f"{level}" + (f" ({', '.join(extras)})" if extras else "") + ", one portable build"
+    kernels = f"{level}" + (f" ({', '.join(extras)})" if extras else "")
+    if loaded is None or loaded.cpu_variant is None:
+        return f"{kernels}, one portable build"
+    if loaded.runnable and loaded.cpu_variant != loaded.runnable[0]:
+        return f"{loaded.cpu_variant}: {kernels}, as {VARIANT_ENV} asks (the best here is {loaded.runnable[0]})"
+    return f"{loaded.cpu_variant}: {kernels}, the best of {len(loaded.runnable)} variant(s) this CPU can run"

@@ -9,7 +9,7 @@ import pytest
 
 from desktop.core.errors import HearthError
 from desktop.services import native_llama_bench
-from desktop.services.llama_runtime import backend_info, cpu_kernels
+from desktop.services.llama_runtime import cpu_kernels
 from desktop.services.native_llama_bench import native_bench_binary, parse_llama_bench
 
 RECORDED_PP = """[
@@ -150,8 +150,14 @@ def test_the_cpu_code_in_use_is_named(system_info, named):
     assert cpu_kernels(system_info) == f"{named}, one portable build"
 
 
-def test_this_build_names_its_cpu_code():
-    assert backend_info().cpu_kernels.endswith("one portable build")
+def test_the_cpu_variant_loaded_is_named_and_one_asked_for_says_so():
+    from desktop.services.ggml_backends import LoadedBackends
+
+    info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | FMA = 1 |"
+    best = LoadedBackends("icelake", ("icelake", "skylakex", "haswell", "x64"))
+    assert cpu_kernels(info, best) == "icelake: AVX512_VNNI (FMA), the best of 4 variant(s) this CPU can run"
+    asked = LoadedBackends("haswell", ("icelake", "skylakex", "haswell", "x64"))
+    assert cpu_kernels("CPU : AVX2 = 1 |", asked) == "haswell: AVX2, as HEARTH_CPU_VARIANT asks (the best here is icelake)"
 
 
 def test_models_load_with_flash_attention_as_llama_cpp_s_own_tools_do(starter):
