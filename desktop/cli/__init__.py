@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import logging
 import os
 import sys
@@ -60,12 +61,18 @@ def _has_display() -> bool:
 
 
 def load_llama_cpp_first() -> None:
-    """Load llama.cpp's shared libraries before anything loads numpy's.
+    """Load llama.cpp's shared libraries before anything loads numpy's, with the C++
+    runtime in the global symbol scope first.
 
-    With numpy loaded first, a CUDA build of llama-cpp-python 0.3.36 crashed in
-    `llama_model_load` (in `llama_model::print_info`, on a libstdc++ symbol bound to
-    libggml-cuda's copy): seen on an H100 with CUDA 13 and GCC 13; the other order works.
+    A CUDA build of llama-cpp-python 0.3.36 made on an H100 machine (Ubuntu, GCC 13,
+    CUDA 13) exports about 2,000 libstdc++ symbols from its own libraries; libllama's
+    C++ calls then bound to those copies and crashed in `llama_model_load` (in
+    `llama_model::print_info`, on `std::ostream` code in libggml). Loaded first and
+    global, the real libstdc++ wins every such lookup: the crash is gone, CPU or GPU.
     A missing or broken build is reported where it is used (`hearth doctor`), not here."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libstdc++.so.6", mode=ctypes.RTLD_GLOBAL)
     with contextlib.suppress(ImportError, OSError, RuntimeError):
         import llama_cpp.llama_cpp  # noqa: F401 - the libraries load on import
 

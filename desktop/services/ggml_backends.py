@@ -31,7 +31,8 @@ import llama_cpp
 
 from desktop.core.errors import HearthError
 
-__all__ = ["VARIANT_ENV", "BackendLoadError", "LoadedBackends", "choose_cpu_variant", "load_backends", "module_kind"]
+__all__ = ["LEFT_OUT", "VARIANT_ENV", "BackendLoadError", "LoadedBackends", "choose_cpu_variant", "load_backends",
+           "module_kind"]
 
 log = logging.getLogger(__name__)
 VARIANT_ENV = "HEARTH_CPU_VARIANT"
@@ -47,6 +48,7 @@ class LoadedBackends:
 
     cpu_variant: str | None  # e.g. "icelake"; None: the CPU code is built into libggml
     runnable: tuple[str, ...] = ()  # the CPU variants this machine can run, best first
+    asked: bool = False  # chosen by HEARTH_CPU_VARIANT, not by score
     accelerators: tuple[str, ...] = ()  # e.g. ("cuda",)
 
 
@@ -97,7 +99,7 @@ def _load(lib_dir: Path) -> LoadedBackends:
                                                              next(iter(modules[name].values()))))
     variants = modules.get("cpu", {})
     if library.ggml_backend_reg_by_name(b"CPU") or not variants:  # a build with the CPU code inside
-        return LoadedBackends(None, (), accelerators)
+        return LoadedBackends(None, (), accelerators=accelerators)
     scores = {name: _score(path) for name, path in variants.items()}
     runnable = tuple(sorted((n for n, s in scores.items() if s > 0), key=lambda n: -scores[n]))
     wanted = os.environ.get(VARIANT_ENV, "").strip() or None
@@ -110,7 +112,7 @@ def _load(lib_dir: Path) -> LoadedBackends:
     if not _load_module(library, variants[chosen]):
         raise BackendLoadError(f"llama.cpp's CPU code {variants[chosen].name} could not be loaded.")
     log.info("CPU code: %s (this CPU can run: %s)", chosen, ", ".join(runnable))
-    return LoadedBackends(chosen, runnable, accelerators)
+    return LoadedBackends(chosen, runnable, asked=wanted is not None, accelerators=accelerators)
 
 
 def _libllamas_ggml(lib_dir: Path) -> ctypes.CDLL:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import llama_cpp
 import llama_cpp.mtmd_cpp as mtmd_cpp
 
-from desktop.services.ggml_backends import VARIANT_ENV, LoadedBackends, load_backends
+from desktop.services.ggml_backends import LEFT_OUT, VARIANT_ENV, LoadedBackends, load_backends
 
 __all__ = ["BackendInfo", "backend_info", "cpu_kernels", "route_native_logs"]
 
@@ -88,6 +88,8 @@ def cpu_kernels(system_info: str, loaded: LoadedBackends | None = None) -> str:
     kernels = f"{level}" + (f" ({', '.join(extras)})" if extras else "")
     if loaded is None or loaded.cpu_variant is None:
         return f"{kernels}, one portable build"
-    if loaded.runnable and loaded.cpu_variant != loaded.runnable[0]:
+    if loaded.asked:
         return f"{loaded.cpu_variant}: {kernels}, as {VARIANT_ENV} asks (the best here is {loaded.runnable[0]})"
-    return f"{loaded.cpu_variant}: {kernels}, the best of {len(loaded.runnable)} variant(s) this CPU can run"
+    left_out = [name for name in loaded.runnable if name in LEFT_OUT]
+    note = f" ({', '.join(left_out)}, with AMX, is left out unless named in {VARIANT_ENV})" if left_out else ""
+    return f"{loaded.cpu_variant}: {kernels}, the best of {len(loaded.runnable)} variant(s) this CPU can run{note}"

@@ -234,3 +234,21 @@ def test_llama_cpp_loads_before_numpy():
     assert done.returncode == 0, done.stderr[-2000:]
     llama_position, numpy_position = map(int, done.stdout.split()[-2:])
     assert llama_position < numpy_position
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C++ runtime is preloaded on Linux")
+def test_the_cpp_runtime_is_global_before_llama_cpp_loads():
+    """A CUDA wheel built on the H100 machine exports its own copies of libstdc++ code,
+    and libllama's C++ calls bound to them crashed model loading there (CPU and GPU
+    alike). `hearth` puts the real libstdc++ in the global symbol scope first, so every
+    lookup finds it. Checked here by a lookup in that scope (RTLD_DEFAULT) after start."""
+    script = (
+        "import ctypes, sys\n"
+        "from desktop.cli import load_llama_cpp_first\n"
+        "load_llama_cpp_first()\n"
+        "scope = ctypes.CDLL(None)\n"
+        "print(hasattr(scope, '_ZNSo9_M_insertIlEERSoT_'))\n"  # std::ostream::_M_insert<long>
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "True"

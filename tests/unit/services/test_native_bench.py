@@ -156,8 +156,12 @@ def test_the_cpu_variant_loaded_is_named_and_one_asked_for_says_so():
     info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | FMA = 1 |"
     best = LoadedBackends("icelake", ("icelake", "skylakex", "haswell", "x64"))
     assert cpu_kernels(info, best) == "icelake: AVX512_VNNI (FMA), the best of 4 variant(s) this CPU can run"
-    asked = LoadedBackends("haswell", ("icelake", "skylakex", "haswell", "x64"))
+    asked = LoadedBackends("haswell", ("icelake", "skylakex", "haswell", "x64"), asked=True)
     assert cpu_kernels("CPU : AVX2 = 1 |", asked) == "haswell: AVX2, as HEARTH_CPU_VARIANT asks (the best here is icelake)"
+    amx = LoadedBackends("zen4", ("sapphirerapids", "zen4", "x64"))  # seen on an H100 machine's Xeon
+    assert cpu_kernels("CPU : AVX2 = 1 |", amx) == (
+        "zen4: AVX2, the best of 3 variant(s) this CPU can run "
+        "(sapphirerapids, with AMX, is left out unless named in HEARTH_CPU_VARIANT)")
 
 
 def test_models_load_with_flash_attention_as_llama_cpp_s_own_tools_do(starter):
