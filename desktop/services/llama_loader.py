@@ -43,6 +43,8 @@ class LoadedModel:
         return self.handler.media_marker if self.handler else _NO_MEDIA
 
     def close(self) -> None:
+        if self.handler is not None:
+            self.handler.release_images()
         self.llama.close()  # also frees the libmtmd context (registered on its exit stack)
 
 

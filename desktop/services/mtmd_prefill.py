@@ -5,7 +5,9 @@ adds what Hearth needs and the handler's all-in-one `__call__` cannot give: the
 prefill on its own, with the image-encode time and token counts measured, so the
 engine can run its own token loop (cancellable per token, exact statistics); and
 the KV prefix kept across turns, images included, which the stock handler clears on
-every call (so every follow-up about an image re-encoded it).
+every call (so every follow-up about an image re-encoded it). The decoded images of the
+last prompt are kept too: a follow-up neither decodes its images from their data URIs
+again nor encodes them (about 9 ms of a 150 ms follow-up here).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class HearthMtmdHandler(MTMDChatHandler):
     def __init__(self, clip_model_path: str, *, use_gpu: bool) -> None:
         super().__init__(clip_model_path, verbose=False, use_gpu=use_gpu)
         self._kv_images: dict[int, str] = {}  # KV start position -> digest of the image there
+        self._bitmaps: dict[str, object] = {}  # digest -> decoded image of the last prompt (libmtmd's)
 
     @property
     def media_marker(self) -> str:
@@ -62,34 +65,49 @@ class HearthMtmdHandler(MTMDChatHandler):
         `llama`'s KV cache, keeping what the previous turn left there that still fits."""
         self.attach(llama)
         mtmd = self._mtmd_cpp
-        bitmaps = []
         urls = self.get_image_urls(messages)
+        digests = [hashlib.sha256(url.encode()).hexdigest() for url in urls]
+        bitmaps = self._decoded(urls, digests)
+        text = mtmd.mtmd_input_text()
+        encoded = prompt_text.encode("utf-8")
+        text.text = encoded
+        text.text_len = len(encoded)
+        text.add_special = add_special
+        text.parse_special = True
+        chunks = mtmd.mtmd_input_chunks_init()
+        if chunks is None:
+            raise EngineError("libmtmd could not allocate its input chunks.")
         try:
-            for url in urls:
-                bitmaps.append(self._create_bitmap_from_bytes(self.load_image(url)))
-            text = mtmd.mtmd_input_text()
-            encoded = prompt_text.encode("utf-8")
-            text.text = encoded
-            text.text_len = len(encoded)
-            text.add_special = add_special
-            text.parse_special = True
-            chunks = mtmd.mtmd_input_chunks_init()
-            if chunks is None:
-                raise EngineError("libmtmd could not allocate its input chunks.")
-            try:
-                array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
-                status = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(text), array, len(bitmaps))
-                if status != 0:
-                    raise EngineError(
-                        f"The prompt and its {len(bitmaps)} image(s) could not be tokenized "
-                        f"(libmtmd error {status})."
-                    )
-                return self._eval_chunks(llama, chunks, [hashlib.sha256(url.encode()).hexdigest() for url in urls])
-            finally:
-                mtmd.mtmd_input_chunks_free(chunks)
+            array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
+            status = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(text), array, len(bitmaps))
+            if status != 0:
+                raise EngineError(
+                    f"The prompt and its {len(bitmaps)} image(s) could not be tokenized "
+                    f"(libmtmd error {status})."
+                )
+            return self._eval_chunks(llama, chunks, digests)
         finally:
-            for bitmap in bitmaps:
-                mtmd.mtmd_bitmap_free(bitmap)
+            mtmd.mtmd_input_chunks_free(chunks)
+
+    def _decoded(self, urls: list[str], digests: list[str]) -> list[object]:
+        """The prompt's images as libmtmd bitmaps: those of the last prompt are reused,
+        the others decoded; images no longer in the prompt are freed."""
+        kept: dict[str, object] = {}
+        try:
+            for url, digest in zip(urls, digests, strict=True):
+                if digest not in kept:
+                    kept[digest] = self._bitmaps.pop(digest, None) or self._create_bitmap_from_bytes(
+                        self.load_image(url))
+        finally:
+            self.release_images()
+            self._bitmaps = kept
+        return [kept[digest] for digest in digests]
+
+    def release_images(self) -> None:
+        """Free the decoded images kept for the next prompt (at a model's close)."""
+        bitmaps, self._bitmaps = self._bitmaps, {}
+        for bitmap in bitmaps.values():
+            self._mtmd_cpp.mtmd_bitmap_free(bitmap)
 
     def _eval_chunks(self, llama: Llama, chunks: object, image_ids: list[str]) -> PrefillResult:
         """Evaluate the chunks, keeping the longest prefix already in the KV cache: the

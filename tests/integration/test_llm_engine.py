@@ -191,9 +191,16 @@ def test_text_follow_up_reuses_the_cached_prefix(gemma):
     assert second.stats.prefill_tokens < second.stats.prompt_tokens  # the first turn came from the cache
 
 
-def test_a_follow_up_about_the_same_image_reuses_its_encoding(qwen_vision, starter, tmp_path):
-    """The image's KV positions survive the turn: no re-encode, a prefill of only the new
-    words, and the same answer as evaluating the whole conversation from scratch."""
+def test_a_follow_up_about_the_same_image_reuses_its_encoding(qwen_vision, starter, tmp_path, monkeypatch):
+    """The image's KV positions survive the turn: no re-encode, no second decode of the
+    picture, a prefill of only the new words, and the same answer as evaluating the
+    whole conversation from scratch."""
+    from desktop.services.mtmd_prefill import HearthMtmdHandler
+
+    decoded: list[int] = []
+    decode = HearthMtmdHandler._create_bitmap_from_bytes
+    monkeypatch.setattr(HearthMtmdHandler, "_create_bitmap_from_bytes",
+                        lambda self, data: (decoded.append(len(data)), decode(self, data))[1])
     Image.new("RGB", (96, 64), (220, 40, 40)).save(tmp_path / "red.png")
     picture = load_image(tmp_path / "red.png", max_side=224)
     history = [Message.user("What is in this picture?", (picture,))]
@@ -203,6 +210,7 @@ def test_a_follow_up_about_the_same_image_reuses_its_encoding(qwen_vision, start
     follow_up = qwen_vision.ask(history, options=GREEDY).result()
     assert follow_up.stats.image_count == 1 and follow_up.stats.image_encode_s == 0.0
     assert follow_up.stats.prefill_tokens < 40 < 196 < follow_up.stats.prompt_tokens
+    assert len(decoded) == 1  # the follow-up used the picture decoded for the first turn
 
     fresh = LlmEngine(EngineConfig(model_path=starter.chat, mmproj_path=starter.mmproj, n_ctx=4096))
     try:
