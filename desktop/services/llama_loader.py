@@ -68,7 +68,10 @@ def load_model(config: EngineConfig) -> LoadedModel:
     )
     threads = config.n_threads or default_threads()
     settings = {"model_path": str(config.model_path), "n_ctx": config.n_ctx, "n_gpu_layers": -1 if offload else 0,
-                "chat_handler": handler, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
+                "chat_handler": handler, "n_threads": threads, "n_threads_batch": threads, "verbose": False,
+                # llama.cpp's own tools' defaults (llama-cpp-python's n_batch is 512): a long
+                # prompt is one llama_decode call, split by llama.cpp into 512-token steps
+                "n_batch": min(2048, config.n_ctx), "n_ubatch": min(512, config.n_ctx)}
     try:
         llama = _with_flash_attention(settings)
     except ValueError as error:  # llama-cpp-python's "Failed to load model from file"

@@ -172,9 +172,10 @@ def test_models_load_with_flash_attention_as_llama_cpp_s_own_tools_do(starter):
     from desktop.core.engine_types import EngineConfig
     from desktop.services.llama_loader import load_model
 
-    loaded = load_model(EngineConfig(model_path=starter.chat, n_ctx=512, gpu_offload=False))
+    loaded = load_model(EngineConfig(model_path=starter.chat, n_ctx=4096, gpu_offload=False))
     try:
         assert loaded.llama.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        assert (loaded.llama.n_batch, loaded.llama.context_params.n_ubatch) == (2048, 512)  # llama-bench's
         assert loaded.llama.tokenize(b"hello")  # and it runs
     finally:
         loaded.llama.close()
