@@ -226,8 +226,12 @@ def llama_cpp_server(starter: StarterModels) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # llama-cpp-python loads none of llama.cpp's backend modules (abetlen/llama-cpp-python#2069),
+    # and Hearth's wheel has its CPU code in them: load them as Hearth does, then run the server
+    server = ("from desktop.services.ggml_backends import load_backends; load_backends(); import runpy; "
+              "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(starter.chat), "--host", "127.0.0.1",
+        [sys.executable, "-c", server, "--model", str(starter.chat), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--model_alias", "qwen-0.5b"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )

@@ -20,7 +20,7 @@ def test_bench_reports_every_figure(run_hearth, cli_home):
     for ratio in ("prefill_tps", "decode_tps"):
         assert figures[ratio]["hearth"] > 0 and figures[ratio]["raw"] > 0 and figures[ratio]["raw_ratio"] > 0
         assert figures[ratio]["target_ratio"] == 0.97  # against native llama-bench where it is built
-    assert figures["machine"]["cpu_kernels"].endswith("one portable build")
+    assert "variant(s) this CPU can run" in figures["machine"]["cpu_kernels"]  # the per-CPU module loaded
     assert figures["image"]["first_ttft_s"] > figures["image"]["follow_up_ttft_s"] > 0
     assert figures["image"]["image_tokens"] == 196
     assert figures["speech"]["real_time_factor"] > 0 and figures["speech"]["audio_s"] > 3
