@@ -29,6 +29,8 @@ from desktop.services.transcriber import Transcriber
 
 __all__ = ["Dictated", "Stalls", "gui_application", "measure_cold_start", "measure_dictation", "measure_stalls"]
 
+_WAIT_S = 120  # the longest wait for Whisper or a transcript before the bench gives up
+
 
 @dataclass(frozen=True)
 class Stalls:
@@ -101,9 +103,13 @@ def measure_stalls(engine: LlmEngine, database: Path) -> Stalls:
 
 @dataclass(frozen=True)
 class Dictated:
-    release_to_text_s: float  # key up to the final transcript, through the real pipeline
-    text: str
-    stalls: Stalls  # the GUI thread while recording, partials and the final pass ran
+    release_to_text_s: float  # key up to the final transcript, through the real pipeline (median)
+    release_to_text_all_s: tuple[float, ...]  # every run's, in order
+    text: str  # the last run's transcript
+    stalls: Stalls  # the GUI thread while recording, passes and the final read ran
+    final_read_s: float  # audio the last run's final read covered (the unconfirmed tail and its context)
+    read_before_close: int  # runs whose final read was made before the microphone closed (none left then)
+    passes: int  # reads while the key was held, in the last run
 
 
 class _Replay:
@@ -121,7 +127,7 @@ class _Replay:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        self._thread.join(_WAIT_S)  # the thread only ever waits on `_stop`
 
     def close(self) -> None:
         self._finished()
@@ -140,42 +146,65 @@ class _Replay:
             self._stop.wait(max(0.0, started + position / 16_000 - time.perf_counter()))
 
 
-def measure_dictation(whisper: Path, speech: np.ndarray) -> Dictated:
-    """Push-to-talk through the real `Dictation` (partials while held, the key-up tail,
-    the final pass), fed by a replayed recording instead of a microphone."""
+def measure_dictation(whisper: Path, speech: np.ndarray, *, runs: int = 3) -> Dictated:
+    """Push-to-talk through the real `Dictation` (passes while held, the key-up tail,
+    the final read), fed by a replayed recording instead of a microphone: in real time
+    (1x), as a person speaking, and the key comes up 50 ms after the recording ends.
+    Where the release falls among the passes varies, so `runs` recordings are timed."""
     from desktop.services.dictation import Dictation
 
     app = gui_application()
-    streams: list[_Replay] = []
 
     def open_stream(**options) -> _Replay:
-        streams.append(_Replay(speech.astype(np.float32), **options))
-        return streams[-1]
+        return _Replay(speech.astype(np.float32), **options)
 
     dictation = Dictation(lambda: Transcriber(whisper), input_stream=open_stream)
     loop = QEventLoop()
     results: list[tuple[float, str]] = []
+    failures: list[str] = []
     dictation.finalTranscript.connect(lambda text: (results.append((time.perf_counter(), text)), loop.quit()))
-    dictation.failed.connect(lambda _message: loop.quit())
+    dictation.failed.connect(lambda message: (failures.append(message), loop.quit()))
+    watchdog = QTimer()  # a transcript that never comes ends the wait, not the bench
+    watchdog.setSingleShot(True)
+    watchdog.timeout.connect(loop.quit)
     dictation.start()
-    dictation.wait_loaded()  # as Whisper is, long before a person first speaks
+    if not dictation.wait_loaded(_WAIT_S):  # as Whisper is, long before a person first speaks
+        dictation.shutdown()
+        raise RuntimeError("Whisper did not load")
     meter = _StallMeter()
     meter.start()
-    dictation.press()
-    waited = QEventLoop()
-    QTimer.singleShot(int(1000 * len(speech) / 16_000) + 50, app, waited.quit)  # "speaking"
-    waited.exec()
-    released = time.perf_counter()
-    dictation.release()
-    loop.exec()
-    stalls = meter.stop()
-    dictation.shutdown()
-    if dictation.transcriber is not None:
-        dictation.transcriber.close()
-    if not results:
-        raise RuntimeError("dictation produced no transcript")
-    heard_at, text = results[0]
-    return Dictated(release_to_text_s=heard_at - released, text=text, stalls=stalls)
+    timings: list[float] = []
+    ahead = 0
+    try:
+        for _ in range(runs):
+            results.clear()
+            if not dictation.wait_idle(_WAIT_S):  # the last run's worker must end: a press would be ignored
+                raise RuntimeError("the last push-to-talk recording did not finish")
+            dictation.press()
+            if not dictation.recording:
+                raise RuntimeError(failures[-1] if failures else "push-to-talk did not start")
+            waited = QEventLoop()
+            QTimer.singleShot(int(1000 * len(speech) / 16_000) + 50, app, waited.quit)  # "speaking"
+            waited.exec()
+            released = time.perf_counter()
+            dictation.release()
+            if not results and not failures:
+                watchdog.start(int(_WAIT_S * 1000))
+                loop.exec()
+                watchdog.stop()
+            if not results:
+                raise RuntimeError(failures[-1] if failures else "dictation produced no transcript")
+            timings.append(results[0][0] - released)
+            ahead += bool(dictation.last_result and dictation.last_result.ahead)
+    finally:
+        stalls = meter.stop()
+        dictation.shutdown()
+        if dictation.transcriber is not None:
+            dictation.transcriber.close()
+    final = dictation.last_result
+    return Dictated(release_to_text_s=statistics.median(timings), release_to_text_all_s=tuple(timings),
+                    text=results[0][1], stalls=stalls, final_read_s=final.tail_samples / 16_000 if final else 0.0,
+                    read_before_close=ahead, passes=final.passes if final else 0)
 
 
 def measure_cold_start(runs: int = 3) -> float:

@@ -20,6 +20,7 @@ from desktop.cli.context import CliContext
 from desktop.core.audio import read_wav
 from desktop.core.errors import HearthError
 from desktop.core.images import normalise_image
+from desktop.core.word_errors import word_error_rate
 from desktop.services.benchmark import measure_engine, measure_images, measure_speech
 from desktop.services.hardware import detect_hardware
 from desktop.services.llama_runtime import backend_info
@@ -35,7 +36,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser("bench", help="measure speed on this machine against raw llama.cpp")
     bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     bench.add_argument("--quick", action="store_true", help="one repetition, fewer tokens (a smoke run)")
-    bench.add_argument("--audio", metavar="WAV", help="speech to time Whisper on (default: espeak-ng)")
+    bench.add_argument("--audio", metavar="WAV", help="speech to time Whisper and push-to-talk on (default: espeak-ng)")
+    bench.add_argument("--audio-text", metavar="TEXT",
+                       help="what the --audio recording says, for the word error rate (default: compare the "
+                            "push-to-talk text with the whole clip transcribed at once)")
+    bench.add_argument("--voice-only", action="store_true", help="measure Whisper and push-to-talk only")
     bench.add_argument("--build-native", action="store_true",
                        help="first build llama.cpp's llama-bench for this CPU (downloads its source; "
                             "minutes, once), the peer the engine is compared with")
@@ -43,16 +48,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from desktop.app.gui_bench import gui_application, measure_cold_start, measure_dictation, measure_stalls
+    from desktop.app.gui_bench import gui_application, measure_cold_start, measure_stalls
     from desktop.app.window_bench import measure_window
     from desktop.services.llm_engine import LlmEngine
 
     ctx = CliContext.create()
     application = gui_application()  # kept for the whole run: the window and the dictation need it
-    model = ctx.chat_model(None)
-    mmproj = ctx.mmproj(model, None)
     whisper = _optional(ctx.whisper_model)
     say = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.voice_only:
+        if whisper is None:
+            raise HearthError("No Whisper model is installed: run `hearth models install-starter`.")
+        voice = _voice(whisper, args, say)
+        if voice is None:
+            raise HearthError("No speech to measure: pass --audio WAV (or install espeak-ng).")
+        figures = {"machine": _machine(), "command": "hearth bench --voice-only", "speech": voice[0]}
+        print(json.dumps(figures, indent=2) if args.json else _voice_table(figures))
+        return 0
+    model = ctx.chat_model(None)
+    mmproj = ctx.mmproj(model, None)
     figures: dict[str, Any] = {"model": model.name, "machine": _machine(), "command": "hearth bench"}
 
     say("peak memory of a turn with an image…")
@@ -74,17 +88,10 @@ def run_bench(args: argparse.Namespace) -> int:
             "follow_up_share": images.follow_up_ttft_s / images.first_ttft_s, "target_share": 0.10,
             "image_tokens": images.image_tokens, "encode_s": images.encode_s,
         }
-    speech = _speech(args.audio)
+    voice = _voice(whisper, args, say) if whisper is not None else None
     transcribing = None
-    if whisper is not None and speech is not None:
-        say("Whisper, and push-to-talk through the real dictation pipeline…")
-        heard = measure_speech(whisper, speech)
-        dictated = measure_dictation(whisper, speech)
-        transcribing = dictated.stalls
-        figures["speech"] = {"whisper": whisper.name, "audio_s": heard.audio_s,
-                             "real_time_factor": heard.transcribe_s / heard.audio_s,
-                             "release_to_text_s": dictated.release_to_text_s, "target_release_to_text_s": 0.3,
-                             "heard": dictated.text}
+    if voice is not None:
+        figures["speech"], transcribing = voice
     say("GUI thread while an answer streams…")
     with tempfile.TemporaryDirectory() as scratch:
         gui_engine = LlmEngine(ctx.engine_config(model, None, None))
@@ -107,6 +114,57 @@ def run_bench(args: argparse.Namespace) -> int:
     else:
         _print_table(figures)
     return 0
+
+
+def _voice(whisper: Path, args: argparse.Namespace, say: Any) -> tuple[dict[str, Any], Any] | None:
+    """Whisper on the whole clip, then push-to-talk through the real dictation pipeline
+    with the clip replayed in real time; the word error rate of both against the
+    reference (the text given, the espeak-ng sentence, or else the whole-clip text)."""
+    from desktop.app.gui_bench import measure_dictation
+
+    speech = _speech(args.audio)
+    if speech is None:
+        return None
+    say("Whisper, and push-to-talk through the real dictation pipeline…")
+    heard = measure_speech(whisper, speech)
+    dictated = measure_dictation(whisper, speech, runs=1 if args.quick else 3)
+    reference, against = ((args.audio_text, "the text given") if args.audio_text
+                          else (_SENTENCE, "the spoken sentence") if not args.audio
+                          else (heard.text, "the whole-clip transcript"))
+    figures = {"whisper": whisper.name, "audio_s": heard.audio_s,
+               "real_time_factor": heard.transcribe_s / heard.audio_s,
+               "release_to_text_s": dictated.release_to_text_s, "target_release_to_text_s": 0.3,
+               "release_to_text_runs_s": list(dictated.release_to_text_all_s), "replay_speed": 1.0,
+               "final_read_s": dictated.final_read_s, "read_before_close": dictated.read_before_close,
+               "passes": dictated.passes,
+               "heard": dictated.text, "whole_clip": heard.text,
+               "wer": {"push_to_talk": word_error_rate(reference, dictated.text),
+                       "whole_clip": word_error_rate(reference, heard.text), "against": against}}
+    return figures, dictated.stalls
+
+
+def _voice_rows(speech: dict[str, Any]) -> list[tuple[str, str, str]]:
+    runs = speech["release_to_text_runs_s"]
+    spread = f"median of {len(runs)}, {min(runs) * 1000:.0f}-{max(runs) * 1000:.0f} ms; " if len(runs) > 1 else ""
+    wer = speech["wer"]
+    return [
+        ("Whisper real-time factor", f"{speech['real_time_factor']:.2f} ({speech['whisper']})", ""),
+        ("push-to-talk release to text", f"{speech['release_to_text_s'] * 1000:.0f} ms after {speech['audio_s']:.1f} s "
+         f"of speech ({spread}1x replay; last read {speech['final_read_s']:.1f} s, made before the microphone "
+         f"closed in {speech['read_before_close']} of {len(runs)})", "≤ 300 ms"),
+        ("push-to-talk word error rate", f"{wer['push_to_talk']:.1%} (whole clip at once: {wer['whole_clip']:.1%}; "
+         f"against {wer['against']})", "≤ whole clip"),
+    ]
+
+
+def _voice_table(f: dict[str, Any]) -> str:
+    rows = _voice_rows(f["speech"])
+    width = max(len(r[0]) for r in rows)
+    lines = [f"hearth bench --voice-only on {f['machine']['description']} ({f['machine']['cpu']}, "
+             f"{f['machine']['cores']} cores)"]
+    lines += [f"  {name:<{width}}  {value:<52} {target}" for name, value, target in rows]
+    lines.append(f"  heard: {f['speech']['heard']}")
+    return "\n".join(lines)
 
 
 def _ratio(hearth: float, raw: float, native: float | None) -> dict[str, float | None]:
@@ -198,10 +256,7 @@ def _print_table(f: dict[str, Any]) -> None:
                      f"{image['first_ttft_s']:.2f} s / {image['follow_up_ttft_s']:.2f} s = "
                      f"{image['follow_up_share']:.0%}", "≤ 10%"))
     if "speech" in f:
-        speech = f["speech"]
-        rows.append(("Whisper real-time factor", f"{speech['real_time_factor']:.2f} ({speech['whisper']})", ""))
-        rows.append(("push-to-talk release to text", f"{speech['release_to_text_s'] * 1000:.0f} ms "
-                     f"after {speech['audio_s']:.1f} s of speech", "≤ 300 ms"))
+        rows += _voice_rows(f["speech"])
     stall = f["gui_stall_ms"]
     rows.append(("GUI stall while streaming", f"p50 {stall['while_streaming']['p50_ms']:.1f} ms, "
                  f"p99 {stall['while_streaming']['p99_ms']:.1f} ms", "p99 ≤ 16 ms"))

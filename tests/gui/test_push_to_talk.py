@@ -1,18 +1,24 @@
-"""Push-to-talk through a real (virtual PulseAudio) microphone and real Whisper."""
+"""Push-to-talk through a real (virtual PulseAudio) microphone and real Whisper, and
+through a replayed recording where the test must know what the microphone heard."""
 
 from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from tests_helpers import word_error_rate
 
 from desktop.app import connect_dictation
+from desktop.core.audio import WHISPER_RATE, read_wav
 from desktop.gui.main_window import MainWindow
 from desktop.services.dictation import Dictation
 
 SENTENCE = "Please turn on the kitchen lights and play some music."
+LONG_SENTENCE = ("Please remind me to water the tomatoes tomorrow morning, and then tell me "
+                 "what the weather will be like in London this weekend.")  # 7.6 s: passes commit words
 
 
 @pytest.fixture
@@ -146,3 +152,152 @@ def test_a_broken_whisper_model_turns_voice_off_and_nothing_else(qtbot, window, 
     assert not window.composer.talk_button.isEnabled()
     assert window.composer.edit.isEnabled() and window.composer.send_button.isEnabled()
     dictation.shutdown()
+
+
+class Replay:
+    """A microphone that hears a recording: `sounddevice.InputStream`'s calls, the
+    samples handed to the callback in 100 ms blocks in real time, then silence (or,
+    `then_lost`, the stream ends by itself, as PortAudio's does when a device fails)."""
+
+    def __init__(self, samples: np.ndarray, *, then_lost: bool = False) -> None:
+        self.samples = samples.astype(np.float32)
+        self.played = threading.Event()
+        self.closed_by: list[str] = []  # the thread of each stop() and close() call
+        self._then_lost = then_lost
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, *, callback, finished_callback, **_options) -> Replay:
+        self._callback, self._finished = callback, finished_callback
+        self._thread = threading.Thread(target=self._play, name="hearth-test-microphone", daemon=True)
+        return self
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.closed_by.append(threading.current_thread().name)
+        self._stop.set()
+        self._thread.join(10)  # it only ever waits on `_stop`
+
+    def close(self) -> None:
+        self.closed_by.append(threading.current_thread().name)
+        self._finished()
+
+    def _play(self) -> None:
+        block = WHISPER_RATE // 10
+        padded = np.concatenate([self.samples, np.zeros(block, dtype=np.float32)])
+        for start in range(0, len(padded) - block + 1, block):
+            self._callback(padded[start: start + block].reshape(-1, 1), block, None, None)
+            if self._stop.wait(0.1):
+                return
+        self.played.set()
+        if self._then_lost:
+            self._finished()
+            return
+        while not self._stop.wait(0.1):
+            self._callback(np.zeros((block, 1), dtype=np.float32), block, None, None)
+
+
+class Spy:
+    """The real transcriber, noting how many samples each read is given."""
+
+    def __init__(self, transcriber) -> None:
+        self.transcriber = transcriber
+        self.reads: list[int] = []
+
+    def transcribe(self, samples, **options):
+        self.reads.append(len(samples))
+        return self.transcriber.transcribe(samples, **options)
+
+
+def test_dictation_reads_only_the_unconfirmed_tail_and_loses_no_accuracy(qtbot, transcriber, speak):
+    """The recording streams in real time; passes while the key is held commit words,
+    so the final read starts seconds into the recording, and the text is as good as
+    the whole clip transcribed at once."""
+    samples = read_wav(speak(LONG_SENTENCE, name="long.wav"))
+    whole_clip = word_error_rate(LONG_SENTENCE, transcriber.transcribe(samples).text)
+    spy, microphone = Spy(transcriber), Replay(samples)
+    dictation = Dictation(lambda: spy, input_stream=microphone)
+    try:
+        with qtbot.waitSignal(dictation.listening, timeout=10_000):
+            dictation.press()
+        qtbot.waitUntil(microphone.played.is_set, timeout=30_000)
+        with qtbot.waitSignal(dictation.finalTranscript, timeout=30_000) as blocker:
+            dictation.release()
+    finally:
+        dictation.shutdown()
+    result = dictation.last_result
+    assert blocker.args == [result.text]
+    assert word_error_rate(LONG_SENTENCE, result.text) <= whole_clip, result.text
+    assert result.passes >= 2 and result.committed_words > 0
+    assert result.tail_samples in spy.reads  # the final read (made at or before release)
+    assert result.read_from >= WHISPER_RATE  # it did not start at the beginning again
+    assert result.tail_samples < len(samples) - WHISPER_RATE
+
+
+def test_a_stream_that_ends_by_itself_is_closed_on_the_gui_thread(qtbot, transcriber, speak):
+    """The device went away: the worker keeps what was heard and asks for the stream to
+    be closed. Closing it from the worker raced the GUI thread's own stop/abort (two
+    threads joining PortAudio's callback thread: the test run hung in `abort()`)."""
+    microphone = Replay(read_wav(speak("Please turn on the kitchen lights.", name="lost.wav")), then_lost=True)
+    dictation = Dictation(lambda: transcriber, input_stream=microphone)
+    try:
+        with qtbot.waitSignal(dictation.failed, timeout=30_000) as blocker:
+            dictation.press()
+        assert "microphone stopped" in blocker.args[0]
+        assert "kitchen" in dictation.last_result.text.lower()
+        assert not dictation.recording
+    finally:
+        dictation.shutdown()
+    assert microphone.closed_by == ["MainThread", "MainThread"]
+
+
+def test_release_after_silence_closes_the_microphone_at_once(qtbot, transcriber):
+    """The last 250 ms were silence: no syllable can still be in the pipeline, so no
+    tail is recorded after the key comes up."""
+    dictation = Dictation(lambda: transcriber, input_stream=Replay(np.zeros(WHISPER_RATE // 2)))
+    try:
+        dictation.press()
+        qtbot.waitUntil(lambda: dictation.ends_in_silence, timeout=10_000)
+        with qtbot.waitSignal(dictation.finalTranscript, timeout=30_000) as blocker:
+            dictation.release()
+            assert not dictation.recording  # closed in release(), not 250 ms later
+    finally:
+        dictation.shutdown()
+    assert blocker.args == [""]
+
+
+def test_release_while_sound_goes_on_records_the_tail(qtbot, transcriber):
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(3 * WHISPER_RATE) / WHISPER_RATE)
+    dictation = Dictation(lambda: transcriber, input_stream=Replay(tone))
+    try:
+        with qtbot.waitSignal(dictation.levelChanged, timeout=10_000, check_params_cb=lambda level: level > 0.5):
+            dictation.press()
+        assert not dictation.ends_in_silence
+        with qtbot.waitSignal(dictation.finalTranscript, timeout=30_000):
+            dictation.release()
+            assert dictation.recording  # the 250 ms tail: the last syllable may still be on its way
+    finally:
+        dictation.shutdown()
+
+
+def test_cancel_mid_utterance_stops_the_worker_without_a_transcript(qtbot, transcriber, speak):
+    """`cancel()` closes the microphone at once (it never blocks the GUI thread); the
+    worker ends after the read in progress and no transcript follows."""
+    samples = read_wav(speak(LONG_SENTENCE, name="long.wav"))
+    dictation = Dictation(lambda: transcriber, input_stream=Replay(samples))
+    finals: list[str] = []
+    dictation.finalTranscript.connect(finals.append)
+    try:
+        with qtbot.waitSignal(dictation.partialTranscript, timeout=30_000):  # mid-utterance, after a pass
+            dictation.press()
+        dictation.cancel()
+        assert not dictation.recording
+        assert dictation.wait_idle(30)
+        assert not [t.name for t in threading.enumerate() if t.name == "hearth-dictation"]
+        QApplication.processEvents()
+        assert finals == [] and dictation.last_result is None
+    finally:
+        dictation.shutdown()

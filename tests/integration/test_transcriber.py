@@ -26,6 +26,31 @@ def test_spoken_sentence_is_transcribed(transcriber, speak, sentence):
     assert transcript.transcribe_s > 0
 
 
+def test_a_fitted_window_encodes_the_speech_not_30_seconds(transcriber, speak, monkeypatch):
+    """Push-to-talk's reads: Whisper's encoder is given the speech and its padding up
+    to 10 s instead of 30 s (the part of a read that costs the same whatever the clip's
+    length), the text stays as good, and every word comes with its time."""
+    from faster_whisper import WhisperModel
+
+    from desktop.core.local_agreement import join_words
+    from desktop.services.transcriber import TranscribeOptions
+
+    encoded: list[int] = []
+    encode = WhisperModel.encode
+    monkeypatch.setattr(WhisperModel, "encode", lambda model, features: (
+        encoded.append(features.shape[-1]), encode(model, features))[1])
+    sentence = "Please turn on the kitchen lights and play some music."
+    samples = read_wav(speak(sentence))
+    whole = transcriber.transcribe(samples)
+    fitted = transcriber.transcribe(samples, options=TranscribeOptions(fitted_window=True, word_timestamps=True))
+    assert encoded == [3000, 1000]  # 30 s of 10 ms frames, then 3.5 s of speech padded to the 10 s floor
+    assert word_error_rate(sentence, fitted.text) <= word_error_rate(sentence, whole.text), fitted.text
+    assert join_words(fitted.words) == fitted.text
+    starts = [w.start_s for w in fitted.words]
+    assert starts == sorted(starts) and starts[0] >= 0 and fitted.words[-1].end_s <= fitted.audio_s
+    assert whole.words == ()  # only asked for when needed: word times cost an alignment pass
+
+
 def test_silence_gives_no_text(transcriber):
     transcript = transcriber.transcribe(np.zeros(3 * WHISPER_RATE, dtype=np.float32))
     assert transcript.text == ""
