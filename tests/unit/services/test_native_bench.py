@@ -1,9 +1,11 @@
 """The peer `hearth bench` compares with: llama-bench's JSON read right, one build per
-CPU, and the CPU code in use named (issue 15). The JSON below is what the natively built
+CPU, and the CPU code in use named (issue 15). The JSON in llama_bench_output/ is what the natively built
 llama-bench of llama-cpp-python 0.3.36's llama.cpp printed on this project's development machine
 (2 vCPU AMD EPYC), `-p 64 -n 0` and `-p 0 -n 16 -d 64` on the starter Qwen2.5-Coder 0.5B."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -12,110 +14,9 @@ from desktop.services import native_llama_bench
 from desktop.services.llama_runtime import cpu_kernels
 from desktop.services.native_llama_bench import native_bench_binary, parse_llama_bench
 
-RECORDED_PP = """[
- {
-  "build_commit": "0c1e570",
-  "build_number": 1,
-  "cpu_info": "AMD EPYC",
-  "gpu_info": "",
-  "backends": "CPU",
-  "model_filename": "/root/.local/share/Hearth/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-  "model_type": "qwen2 1B Q4_K - Medium",
-  "model_size": 485452288,
-  "model_n_params": 630167424,
-  "n_batch": 2048,
-  "n_ubatch": 512,
-  "n_threads": 2,
-  "cpu_mask": "0x0",
-  "cpu_strict": false,
-  "poll": 50,
-  "type_k": "f16",
-  "type_v": "f16",
-  "n_gpu_layers": 0,
-  "n_cpu_moe": 0,
-  "split_mode": "layer",
-  "main_gpu": 0,
-  "no_kv_offload": false,
-  "flash_attn": -1,
-  "devices": "auto",
-  "tensor_split": "0.00",
-  "tensor_buft_overrides": "none",
-  "load_mode": "auto",
-  "lazy_mode": "auto",
-  "embeddings": false,
-  "no_op_offload": 0,
-  "no_host": false,
-  "repack": true,
-  "fit_target": 0,
-  "fit_min_ctx": 0,
-  "n_prompt": 64,
-  "n_gen": 0,
-  "n_depth": 0,
-  "test_time": "2026-11-27T23:13:33Z",
-  "avg_ns": 363493135,
-  "stddev_ns": 0,
-  "avg_ts": 176.06935,
-  "stddev_ts": 0.0,
-  "samples_ns": [
-   363493135
-  ],
-  "samples_ts": [
-   176.069
-  ]
- }
-]"""
-RECORDED_TG = """[
- {
-  "build_commit": "0c1e570",
-  "build_number": 1,
-  "cpu_info": "AMD EPYC",
-  "gpu_info": "",
-  "backends": "CPU",
-  "model_filename": "/root/.local/share/Hearth/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-  "model_type": "qwen2 1B Q4_K - Medium",
-  "model_size": 485452288,
-  "model_n_params": 630167424,
-  "n_batch": 2048,
-  "n_ubatch": 512,
-  "n_threads": 2,
-  "cpu_mask": "0x0",
-  "cpu_strict": false,
-  "poll": 50,
-  "type_k": "f16",
-  "type_v": "f16",
-  "n_gpu_layers": 0,
-  "n_cpu_moe": 0,
-  "split_mode": "layer",
-  "main_gpu": 0,
-  "no_kv_offload": false,
-  "flash_attn": -1,
-  "devices": "auto",
-  "tensor_split": "0.00",
-  "tensor_buft_overrides": "none",
-  "load_mode": "auto",
-  "lazy_mode": "auto",
-  "embeddings": false,
-  "no_op_offload": 0,
-  "no_host": false,
-  "repack": true,
-  "fit_target": 0,
-  "fit_min_ctx": 0,
-  "n_prompt": 0,
-  "n_gen": 16,
-  "n_depth": 64,
-  "test_time": "2026-11-27T23:13:34Z",
-  "avg_ns": 481052954,
-  "stddev_ns": 0,
-  "avg_ts": 33.260372,
-  "stddev_ts": 0.0,
-  "samples_ns": [
-   481052954
-  ],
-  "samples_ts": [
-   33.2604
-  ]
- }
-]"""
+RECORDED = Path(__file__).with_name("llama_bench_output")
+RECORDED_PP = (RECORDED / "pp64.json").read_text()
+RECORDED_TG = (RECORDED / "tg16-depth64.json").read_text()
 
 
 def test_prompt_and_generation_figures_are_read_from_llama_bench_json():
