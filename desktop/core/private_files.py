@@ -9,6 +9,7 @@ that decides these modes.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -21,7 +22,6 @@ __all__ = [
     "exposed",
     "make_private_dir",
     "make_private_file",
-    "restrict_open_file",
     "tighten",
     "write_private_text",
 ]
@@ -41,23 +41,25 @@ def make_private_dir(path: Path) -> Path:
 
 def make_private_file(path: Path) -> Path:
     """Create `path` empty if missing, with mode 0600 from the start (no window in which
-    another user could open it); an existing file loses group/other access."""
-    make_private_dir(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
-                         PRIVATE_FILE_MODE)
-    os.close(descriptor)
-    _strip_others(path)
-    return path
+    another user could open it); an existing file loses group/other access.
 
-
-def restrict_open_file(path: Path) -> bool:
-    """Remove group/other access from a file another library may hold open, by name only.
-
-    Never opens it: closing any descriptor of a file drops every POSIX lock this process
-    holds on it, and SQLite's locks are how another process knows the database is in use
-    (without them, that process's close deletes the -wal this one still writes to).
+    An existing file is changed by name and never opened: closing any descriptor of a
+    file drops every POSIX lock this process holds on it, and SQLite's locks are how
+    another process knows the database is in use (without them, that process's close
+    deletes the -wal this one still writes to). A link is refused, never followed.
     """
-    return not path.is_symlink() and _strip_others(path)
+    make_private_dir(path.parent)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                             PRIVATE_FILE_MODE)
+    except FileExistsError:
+        if path.is_symlink():
+            raise OSError(errno.ELOOP, "a link, not a file", str(path)) from None
+        _strip_others(path)
+        return path
+    os.close(descriptor)
+    _strip_others(path)  # a umask cannot widen the mode given, but an odd filesystem might
+    return path
 
 
 def write_private_text(path: Path, text: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.errors import HearthError
-from desktop.core.private_files import make_private_dir, make_private_file, restrict_open_file
+from desktop.core.private_files import make_private_dir, make_private_file
 
 __all__ = ["OpenedHistory", "StoreError", "open_history", "sidecars"]
 
@@ -80,8 +80,9 @@ def _connect(path: Path, schema: str, *, check: bool) -> sqlite3.Connection:
         if verdict != "ok":
             raise _Damaged(f"integrity check: {verdict}")
         connection.executescript(schema)
-        for file in (path, *sidecars(path)):  # SQLite holds locks on these now: never open them
-            restrict_open_file(file)
+        for file in (path, *sidecars(path)):  # changed by name only: SQLite holds locks on them now
+            if file.exists():
+                make_private_file(file)
     except sqlite3.DatabaseError as error:
         connection.close()
         code = getattr(error, "sqlite_errorcode", None)
