@@ -72,7 +72,7 @@ def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64
     try:
         engine.wait_ready()  # before the raw load: llama-cpp-python silences fds 1/2 while loading
         raw = Llama(str(model), n_ctx=2048, n_threads=default_threads(), n_gpu_layers=-1 if gpu else 0,
-                    flash_attn=True, verbose=False)  # as Hearth and llama-bench run
+                    n_batch=2048, n_ubatch=512, flash_attn=True, verbose=False)  # as Hearth and llama-bench run
         hearth_prefill, hearth_decode, raw_prefill, raw_decode = [], [], [], []
         native_prefill: list[float] = []
         native_decode: list[float] = []
