@@ -70,6 +70,17 @@ def test_ctrl_space_is_push_to_talk(qtbot, window, dictation):
     assert window.composer.edit.toPlainText() == ""
 
 
+def test_no_speech_keeps_what_was_typed_with_the_cursor_after_it(window):
+    """Seen by a reviewer: after a silent hold the typed text came back with the cursor
+    at its start, so the next keys went in front of it."""
+    composer = window.composer
+    composer.edit.setPlainText("keep me")
+    composer.set_listening(True)
+    composer.finish_dictation("")
+    assert composer.edit.toPlainText() == "keep me" and "No speech" in composer.notice.text()
+    assert composer.edit.textCursor().position() == len("keep me")
+
+
 def test_missing_microphone_is_a_clear_message(qtbot, window, transcriber):
     dictation = Dictation(lambda: transcriber, device="no such microphone")
     connect_dictation(window, dictation)

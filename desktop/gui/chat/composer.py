@@ -282,6 +282,7 @@ class Composer(QWidget):
             self.show_partial(text)
         else:
             self.edit.setPlainText(self._dictation_prefix)
+            self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
             self.show_notice("No speech was heard. Hold the microphone button (or Ctrl+Space) while you speak.")
         self.edit.setFocus()
 
