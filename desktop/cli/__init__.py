@@ -8,8 +8,6 @@ lower layers.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import logging
 import os
 import sys
@@ -18,8 +16,9 @@ from collections.abc import Sequence
 from desktop.core.errors import HearthError
 from desktop.core.private_files import PRIVATE_UMASK
 from desktop.core.safe_files import printable
+from desktop.services.cpp_runtime import load_llama_cpp_first
 
-__all__ = ["main"]
+__all__ = ["load_llama_cpp_first", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -58,23 +57,6 @@ def _has_display() -> bool:
     if sys.platform in ("darwin", "win32") or os.environ.get("QT_QPA_PLATFORM"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def load_llama_cpp_first() -> None:
-    """Load llama.cpp's shared libraries before anything loads numpy's, with the C++
-    runtime in the global symbol scope first.
-
-    A CUDA build of llama-cpp-python 0.3.36 made on an H100 machine (Ubuntu, GCC 13,
-    CUDA 13) exports about 2,000 libstdc++ symbols from its own libraries; libllama's
-    C++ calls then bound to those copies and crashed in `llama_model_load` (in
-    `llama_model::print_info`, on `std::ostream` code in libggml). Loaded first and
-    global, the real libstdc++ wins every such lookup: the crash is gone, CPU or GPU.
-    A missing or broken build is reported where it is used (`hearth doctor`), not here."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libstdc++.so.6", mode=ctypes.RTLD_GLOBAL)
-    with contextlib.suppress(ImportError, OSError, RuntimeError):
-        import llama_cpp.llama_cpp  # noqa: F401 - the libraries load on import
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,6 +104,8 @@ class QueuedEngine:
         self._info: EngineInfo | None = None
         self._error: HearthError | None = None
         self._current: AnswerJob | None = None
+        self._idle = threading.Event()  # nothing queued, nothing running (after-answer work included)
+        self._idle_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
 
     # -- ChatEngine (any thread) -----------------------------------------------------
@@ -123,8 +125,14 @@ class QueuedEngine:
         if not history or history[-1].role != "user":
             raise ValueError("history must end with a user message")
         job = AnswerJob(tuple(history), system_prompt, options or GenerationOptions())
-        self._jobs.put(job)
+        with self._idle_lock:
+            self._idle.clear()
+            self._jobs.put(job)
         return AnswerStream(job)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every queued answer, and the work done after it, is finished."""
+        return self._idle.wait(timeout)
 
     def cancel(self) -> None:
         """Cancel the answer being generated now, if any."""
@@ -154,6 +162,10 @@ class QueuedEngine:
     def _answer(self, job: AnswerJob) -> Answer:
         raise NotImplementedError
 
+    def _after_answer(self) -> None:
+        """Work for the time the person reads an answer (runs after its "done" is sent;
+        it must give way as soon as a job is queued)."""
+
     def _shut_down(self) -> None:
         """Free what `_start_up` made (runs on the engine thread, even after a failure)."""
 
@@ -173,7 +185,12 @@ class QueuedEngine:
         finally:
             self._ready.set()
         try:
-            while (job := self._jobs.get()) is not None:
+            while True:
+                with self._idle_lock:
+                    if self._jobs.empty():
+                        self._idle.set()
+                if (job := self._jobs.get()) is None:
+                    break
                 self._serve(job)
         finally:
             self._drain()
@@ -184,8 +201,10 @@ class QueuedEngine:
             job.events.put(("error", self._error))
             return
         self._current = job
+        answered = False
         try:
             job.events.put(("done", self._answer(job)))
+            answered = True
         except HearthError as error:
             job.events.put(("error", error))
         except Exception as error:  # a bug: logged in full, one sentence for the person
@@ -193,6 +212,8 @@ class QueuedEngine:
             job.events.put(("error", EngineError(f"Generation failed: {error}")))
         finally:
             self._current = None
+        if answered:
+            self._after_answer()
 
     def _drain(self) -> None:
         while True:

@@ -3,10 +3,11 @@ model in the same run, image follow-ups, and Whisper.
 
 "Raw" is llama.cpp through llama-cpp-python's low-level API (`llama_decode` on a batch,
 a greedy sampler), with no Hearth code in the loop: the same library, the same
-threads, the same model. "Native" is llama.cpp's own llama-bench built for this CPU
-(`native_llama_bench`), on the same shapes (the prompt's tokens, then decoding at that
-depth) and threads: the best peer. Repetitions alternate Hearth, raw and native so all
-see the same machine state; medians are reported.
+threads, the same model, in a process of its own (`raw_llama_peer` says why).
+"Native" is llama.cpp's own llama-bench built for this CPU (`native_llama_bench`), on
+the same shapes (the prompt's tokens, then decoding at that depth) and threads: the
+best peer. Repetitions alternate Hearth, raw and native so all see the same machine
+state; medians are reported.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import llama_cpp
 import numpy as np
-from llama_cpp import Llama
 
 from desktop.core.conversation import Attachment, Message
-from desktop.core.engine_types import EngineConfig, GenerationOptions
+from desktop.core.engine_types import Answer, EngineConfig, GenerationOptions
 from desktop.services.llama_loader import default_threads
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.native_llama_bench import run_native_bench
+from desktop.services.raw_llama_peer import run_raw_peer
 
 __all__ = ["EngineFigures", "ImageFigures", "SpeechFigures", "measure_engine", "measure_images", "measure_speech"]
 
@@ -34,6 +34,7 @@ _CONTEXT = (
     "in a book: wind, sea, visibility, the ships that passed. "
 ) * 4  # about 240 tokens: a prefill long enough to time
 _PROMPT = _CONTEXT + "Now count from one to two hundred in words, separated by commas, without stopping."
+_READING_S = 1.0  # how long the bench "reads" an answer before a follow-up
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class EngineFigures:
 @dataclass(frozen=True)
 class ImageFigures:
     first_ttft_s: float
-    follow_up_ttft_s: float
+    follow_up_ttft_s: float  # asked after reading the answer
+    at_once_ttft_s: float  # a follow-up asked the moment the answer ended (typed ahead)
     image_tokens: int
     encode_s: float
 
@@ -68,33 +70,30 @@ def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64
                    native: Path | None = None) -> EngineFigures:
     config = EngineConfig(model_path=model, n_ctx=2048, gpu_offload=gpu)
     engine = LlmEngine(config)
-    raw: Llama | None = None
     try:
-        engine.wait_ready()  # before the raw load: llama-cpp-python silences fds 1/2 while loading
-        raw = Llama(str(model), n_ctx=2048, n_threads=default_threads(), n_gpu_layers=-1 if gpu else 0,
-                    n_batch=2048, n_ubatch=512, flash_attn=True, verbose=False)  # as Hearth and llama-bench run
         hearth_prefill, hearth_decode, raw_prefill, raw_decode = [], [], [], []
         native_prefill: list[float] = []
         native_decode: list[float] = []
         prompt_tokens = 0
-        for repetition in range(repetitions + 1):  # the first round warms both up and is dropped
+        threads = default_threads()
+        for repetition in range(repetitions + 1):  # the first round warms Hearth up and is dropped
             question = f"[{repetition}-{time.perf_counter_ns()}] {_PROMPT}"  # a new prefix: nothing reused
             answer = engine.ask([Message.user(question)], system_prompt=None,
                                 options=GenerationOptions(temperature=0.0, max_tokens=decode_tokens)).result()
             prompt_tokens = answer.stats.prefill_tokens
-            tokens = raw.tokenize(question.encode(), add_bos=True)[:prompt_tokens]
-            tokens += [tokens[-1]] * (prompt_tokens - len(tokens))  # the same length as Hearth's prompt
-            prefill_tps, decode_tps = _raw_turn(raw, tokens, decode_tokens)
-            if repetition:
-                hearth_prefill.append(answer.stats.prefill_tps)
-                hearth_decode.append(answer.stats.decode_tps)
-                raw_prefill.append(prefill_tps)
-                raw_decode.append(decode_tps)
-                if native is not None:
-                    peer = run_native_bench(native, model, prompt_tokens=prompt_tokens, decode_tokens=decode_tokens,
-                                            threads=default_threads(), gpu=gpu)
-                    native_prefill.append(peer.prefill_tps)
-                    native_decode.append(peer.decode_tps)
+            if not repetition:
+                continue
+            hearth_prefill.append(answer.stats.prefill_tps)
+            hearth_decode.append(answer.stats.decode_tps)
+            raw = run_raw_peer(model, question, prompt_tokens=prompt_tokens, decode_tokens=decode_tokens,
+                               threads=threads, gpu=gpu)
+            raw_prefill.append(raw.prefill_tps)
+            raw_decode.append(raw.decode_tps)
+            if native is not None:
+                peer = run_native_bench(native, model, prompt_tokens=prompt_tokens, decode_tokens=decode_tokens,
+                                        threads=threads, gpu=gpu)
+                native_prefill.append(peer.prefill_tps)
+                native_decode.append(peer.decode_tps)
         return EngineFigures(
             hearth_prefill_tps=statistics.median(hearth_prefill), raw_prefill_tps=statistics.median(raw_prefill),
             hearth_decode_tps=statistics.median(hearth_decode), raw_decode_tps=statistics.median(raw_decode),
@@ -104,51 +103,36 @@ def measure_engine(model: Path, *, repetitions: int = 3, decode_tokens: int = 64
         )
     finally:
         engine.close()
-        if raw is not None:
-            raw.close()
-
-
-def _raw_turn(raw: Llama, tokens: list[int], decode_tokens: int) -> tuple[float, float]:
-    """Prefill `tokens` and decode greedily with llama.cpp's C API only."""
-    ctx = raw._ctx.ctx
-    llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
-    chunks = [tokens[start:start + raw.n_batch] for start in range(0, len(tokens), raw.n_batch)]
-    arrays = [(llama_cpp.llama_token * len(chunk))(*chunk) for chunk in chunks]
-    started = time.perf_counter()
-    for array in arrays:  # in n_batch pieces, as llama.cpp's own tools prefill
-        if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(array, len(array))) != 0:
-            raise RuntimeError("llama_decode failed during the raw prefill")
-    prefilled = time.perf_counter()
-    sampler = llama_cpp.llama_sampler_init_greedy()
-    one = (llama_cpp.llama_token * 1)()
-    try:
-        token = llama_cpp.llama_sampler_sample(sampler, ctx, -1)  # the first token closes the prefill
-        first = time.perf_counter()
-        for _ in range(decode_tokens - 1):
-            one[0] = token
-            if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(one, 1)) != 0:
-                raise RuntimeError("llama_decode failed during the raw decode")
-            token = llama_cpp.llama_sampler_sample(sampler, ctx, -1)
-        ended = time.perf_counter()
-    finally:
-        llama_cpp.llama_sampler_free(sampler)
-    return len(tokens) / (prefilled - started), (decode_tokens - 1) / (ended - first)
 
 
 def measure_images(model: Path, mmproj: Path, image: Attachment, *, gpu: bool = True) -> ImageFigures:
-    """TTFT of a first question about an image and of a follow-up about the same image."""
+    """Time to the first text, from the question being asked, of a first question about an
+    image, of a follow-up asked after reading the answer, and of one asked at once."""
     engine = LlmEngine(EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=4096, gpu_offload=gpu))
     try:
         engine.wait_ready()
-        options = GenerationOptions(temperature=0.0, max_tokens=8)
         history = [Message.user("What is in this picture?", (image,))]
-        first = engine.ask(history, options=options).result()
+        first, first_ttft = _timed_answer(engine, history)
         history += [Message.assistant(first.text), Message.user("And what colours does it have?")]
-        follow_up = engine.ask(history, options=options).result()
-        return ImageFigures(first_ttft_s=first.stats.ttft_s, follow_up_ttft_s=follow_up.stats.ttft_s,
+        time.sleep(_READING_S)  # a person reads the answer before asking again
+        follow_up, follow_up_ttft = _timed_answer(engine, history)
+        history += [Message.assistant(follow_up.text), Message.user("Is there any writing in it?")]
+        _, at_once_ttft = _timed_answer(engine, history)
+        return ImageFigures(first_ttft_s=first_ttft, follow_up_ttft_s=follow_up_ttft, at_once_ttft_s=at_once_ttft,
                             image_tokens=first.stats.image_tokens, encode_s=first.stats.image_encode_s)
     finally:
         engine.close()
+
+
+def _timed_answer(engine: LlmEngine, history: list[Message]) -> tuple[Answer, float]:
+    """The answer, and the seconds from asking to its first text (waiting included)."""
+    asked = time.perf_counter()
+    stream = engine.ask(history, options=GenerationOptions(temperature=0.0, max_tokens=8))
+    shown = None
+    for _ in stream:
+        shown = shown or time.perf_counter()
+    answer = stream.result()
+    return answer, (shown or asked + answer.stats.ttft_s) - asked
 
 
 def measure_speech(whisper: Path, samples: np.ndarray) -> SpeechFigures:

@@ -30,6 +30,7 @@ FALLBACK_TEMPLATE = (
 )
 _FALLBACK_STOPS = ("\nUser:", "\nAssistant:")
 _PROBE_MARKER = "<__hearth_probe__>"
+_ANSWER_PROBE = "<__hearth_answer_probe__>"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,20 @@ class ChatTemplate:
         return RenderedPrompt(
             text=text, stops=stops, starts_with_bos=bool(self._bos) and text.startswith(self._bos)
         )
+
+    def turn_change(self, messages: list[ChatMessage], *, media_marker: str) -> str | None:
+        """The text between an answer to `messages` and the next question's words, e.g.
+        `<|im_end|>\n<|im_start|>user\n` (ChatML): what any follow-up starts with. None
+        where the template does not render such a turn."""
+        probe = [*messages, {"role": "assistant", "content": _ANSWER_PROBE},
+                 {"role": "user", "content": _PROBE_MARKER}]
+        try:
+            text = self.render(probe, media_marker=media_marker).text
+        except Exception:  # a template that refuses the shape: no guess
+            return None
+        start = text.rfind(_ANSWER_PROBE)
+        end = text.find(_PROBE_MARKER, start)
+        return text[start + len(_ANSWER_PROBE) : end] if 0 <= start < end else None
 
     def _probe_parts(self) -> bool:
         probe = [{"role": "user", "content": [{"type": "text", "text": _PROBE_MARKER}]}]

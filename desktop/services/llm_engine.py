@@ -64,6 +64,8 @@ class LlmEngine(QueuedEngine):
         self._abort_callback = llama_cpp.ggml_abort_callback(
             lambda _data: self._current is not None and self._current.cancel.is_set()
         )
+        self._abort_for_next_job = llama_cpp.ggml_abort_callback(lambda _data: not self._jobs.empty())
+        self._next_turn: tuple[list, list[int]] | None = None  # (the answered messages, tokens not yet in the KV)
         self._start()
 
     # -- engine thread ---------------------------------------------------------------
@@ -90,6 +92,7 @@ class LlmEngine(QueuedEngine):
         assert model is not None
         llama = model.llama
         started = time.perf_counter()
+        self._next_turn = None
         if any(m.images for m in job.history) and model.handler is None:
             raise EngineError(
                 "This model has no vision projector (mmproj): images need a vision model."
@@ -111,7 +114,8 @@ class LlmEngine(QueuedEngine):
         image_count, image_tokens, encode_s = prefill.image_count, prefill.image_tokens, prefill.encode_s
         room = llama.n_ctx() - len(tokens)
         limit = min(job.options.max_tokens or room, room)
-        text, counts, finish = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop)
+        text, counts, finish, unevaluated = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop)
+        self._next_turn = (messages, unevaluated) if unevaluated is not None else None
         first_at, last_at, completion = counts
         now = time.perf_counter()
         first_at = first_at or now
@@ -129,6 +133,31 @@ class LlmEngine(QueuedEngine):
             finish_reason=finish,
         )
         return Answer(text=text, stats=stats, dropped_messages=len(job.history) - len(kept))
+
+    def _after_answer(self) -> None:
+        """While the person reads the answer, put into the KV cache what any next question
+        starts with: the answer's last token if it was cut off, and the template's turn
+        change (`<|im_end|>\n<|im_start|>user\n` for ChatML). A follow-up then prefills
+        only its own words. A queued job aborts this at once; a wrong guess costs nothing,
+        since a prefill keeps only the prefix its prompt shares with the cache."""
+        model, turn, self._next_turn = self._model, self._next_turn, None
+        if model is None or turn is None or not self._jobs.empty():
+            return
+        messages, unevaluated = turn
+        opening = model.template.turn_change(messages, media_marker=model.media_marker)
+        if not opening:
+            return
+        llama = model.llama
+        tokens = unevaluated + llama.tokenize(opening.encode("utf-8"), add_bos=False, special=True)
+        if llama.n_tokens + len(tokens) >= llama.n_ctx():
+            return
+        llama_cpp.llama_set_abort_callback(llama._ctx.ctx, self._abort_for_next_job, None)
+        try:
+            llama.eval(tokens)
+        except RuntimeError:  # aborted for a queued job (or failed): the next prefill starts clean
+            log.debug("the next turn's opening was not evaluated", exc_info=True)
+        finally:
+            llama_cpp.llama_set_abort_callback(llama._ctx.ctx, llama_cpp.ggml_abort_callback(), None)
 
     def _prefill(self, job: _Job, messages: list, text: str, *, add_special: bool) -> _Prefill:
         """Put the prompt into the KV cache (reusing a cached text prefix). A cancel
@@ -169,7 +198,11 @@ class LlmEngine(QueuedEngine):
 
     def _sample(
         self, llama: Llama, tokens: list[int], job: _Job, limit: int, stops: tuple[str, ...]
-    ) -> tuple[str, tuple[float | None, float | None, int], FinishReason]:
+    ) -> tuple[str, tuple[float | None, float | None, int], FinishReason, list[int] | None]:
+        """Sample the answer. Also returns the tokens that continue the KV cache towards the
+        next turn: the last token where the answer was cut at `limit` (sampled, never
+        evaluated), none where it ended with an end-of-generation token (the turn change
+        evaluates that), None where the cache cannot be continued (cancelled, stop text)."""
         opts = job.options
         if opts.seed is not None:
             llama.set_seed(opts.seed)
@@ -180,6 +213,7 @@ class LlmEngine(QueuedEngine):
         last_at: float | None = None
         completion = 0
         finish: FinishReason = "length"
+        unevaluated: list[int] | None = None
         generator = llama.generate(
             tokens, top_k=opts.top_k, top_p=opts.top_p, min_p=opts.min_p,
             temp=opts.temperature, repeat_penalty=opts.repeat_penalty, reset=True,
@@ -192,7 +226,7 @@ class LlmEngine(QueuedEngine):
                     finish = "cancelled"
                     break
                 if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):  # as create_completion does
-                    finish = "stop"
+                    finish, unevaluated = "stop", []
                     break
                 completion += 1
                 last_at = now
@@ -205,6 +239,7 @@ class LlmEngine(QueuedEngine):
                     finish, pending = "stop", ""
                     break
                 if completion >= limit:
+                    unevaluated = [token]
                     break
         finally:
             generator.close()
@@ -212,7 +247,7 @@ class LlmEngine(QueuedEngine):
         if tail and finish != "cancelled":
             emitted.append(tail)
             job.events.put(("delta", tail))
-        return "".join(emitted), (first_at, last_at, completion), finish
+        return "".join(emitted), (first_at, last_at, completion), finish, unevaluated
 
     def _fit_history(self, llama: Llama, job: _Job) -> list[Message]:
         system = job.system_prompt or ""

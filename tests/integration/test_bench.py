@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+
+import pytest
 
 
 def numbers(value) -> list[float]:
@@ -54,3 +58,34 @@ def test_bench_times_push_to_talk_on_any_recording(run_hearth, cli_home, speak):
     assert table.returncode == 0, table.stderr
     assert "push-to-talk release to text" in table.stdout and "≤ 300 ms" in table.stdout
     assert "against the whole-clip transcript" in table.stdout  # no text given: the whole clip is the yardstick
+
+
+# A fresh process: the threads it has before the measurement, and those left after it.
+_THREADS_LEFT = """
+import os, sys, time
+from pathlib import Path
+from desktop.cli import load_llama_cpp_first
+load_llama_cpp_first()
+from desktop.services.benchmark import measure_engine
+from desktop.services.llama_runtime import backend_info
+backend_info()
+before = set(os.listdir("/proc/self/task"))
+figures = measure_engine(Path(sys.argv[1]), repetitions=1, decode_tokens=4, gpu=False)
+assert figures.raw_decode_tps > 0 and figures.hearth_decode_tps > 0
+deadline = time.monotonic() + 10  # a finished OpenMP team's threads exit after their master
+while set(os.listdir("/proc/self/task")) - before and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(len(set(os.listdir("/proc/self/task")) - before))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_the_bench_leaves_no_llama_cpp_thread_team_in_its_process(starter):
+    """Raw llama.cpp is measured in a process of its own. In the bench's process, beside
+    Hearth's engine thread, its OpenMP team made libgomp count more threads than CPUs and
+    throttle both teams' spin-waits: decode read 0.8x of llama-bench, Hearth and raw
+    alike. After the measurement nothing is left of llama.cpp's threads there."""
+    done = subprocess.run([sys.executable, "-c", _THREADS_LEFT, str(starter.chat)], capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "0"

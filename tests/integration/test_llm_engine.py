@@ -229,3 +229,33 @@ def test_a_different_image_at_the_same_place_is_encoded_again(qwen_vision, tmp_p
     qwen_vision.ask([Message.user("Describe it.", (pictures[0],))], options=GREEDY).result()
     other = qwen_vision.ask([Message.user("Describe it.", (pictures[1],))], options=GREEDY).result()
     assert other.stats.image_encode_s > 0 and other.stats.prefill_tokens >= 196
+
+
+def test_while_the_answer_is_read_the_next_turn_is_opened(qwen_vision, starter):
+    """After an answer the engine evaluates what any follow-up starts with: the last token
+    of an answer cut at max_tokens, and ChatML's `<|im_end|>\\n<|im_start|>user\\n`. The
+    follow-up then prefills only its own words and the generation prompt, and answers
+    exactly as a fresh engine does."""
+    from llama_cpp import Llama
+
+    history = [Message.user("Name three colours.")]
+    first = qwen_vision.ask(history, options=GenerationOptions(temperature=0, max_tokens=6)).result()
+    assert first.stats.finish_reason == "length"
+    assert qwen_vision.wait_idle(timeout=60)
+    question = "And three animals?"
+    history += [Message.assistant(first.text), Message.user(question)]
+    follow_up = qwen_vision.ask(history, options=GREEDY).result()
+    vocab = Llama(str(starter.chat), vocab_only=True, verbose=False)
+    try:
+        own_words = vocab.tokenize(f"{question}<|im_end|>\n<|im_start|>assistant\n".encode(), add_bos=False,
+                                   special=True)
+    finally:
+        vocab.close()
+    assert follow_up.stats.prefill_tokens == len(own_words)
+
+    fresh = LlmEngine(EngineConfig(model_path=starter.chat, mmproj_path=starter.mmproj, n_ctx=4096))
+    try:
+        from_scratch = fresh.ask(history, options=GREEDY).result()
+    finally:
+        fresh.close()
+    assert follow_up.text == from_scratch.text

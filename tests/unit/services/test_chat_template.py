@@ -44,3 +44,18 @@ def test_no_template_falls_back_to_a_transcript_with_stops():
     assert rendered.text == "<bos>Be kind.\n\nUser: Hi\nAssistant:"
     assert rendered.starts_with_bos
     assert "\nUser:" in rendered.stops
+
+
+def test_the_turn_change_is_what_follows_an_answer(starter):
+    template = read_header(starter.chat).fields["tokenizer.chat_template"]
+    chat = ChatTemplate(template, bos_token="", eos_token="<|im_end|>")
+    asked = [{"role": "user", "content": "Hi"}]
+    assert chat.turn_change(asked, media_marker=MARKER) == "<|im_end|>\n<|im_start|>user\n"
+    fallback = ChatTemplate(None, bos_token="<bos>", eos_token="<eos>")
+    assert fallback.turn_change(asked, media_marker=MARKER) == "\nUser: "
+
+
+def test_a_template_that_refuses_the_shape_gives_no_turn_change():
+    strict = "{% for m in messages %}{% if m.role == 'assistant' %}{{ raise_exception('no') }}{% endif %}{% endfor %}x"
+    chat = ChatTemplate(strict, bos_token="", eos_token="")
+    assert chat.turn_change([{"role": "user", "content": "Hi"}], media_marker=MARKER) is None
