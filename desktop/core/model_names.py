@@ -85,13 +85,14 @@ def model_choices(
 
     `with_vision` holds the paths of chat models that load with a projector. The
     plumbing model (a base model that makes a poor chat partner) is listed only when it
-    is the current one, and so is a current file from outside the models folder.
+    is the current one or has been given a projector (the person paired one with it),
+    and so is a current file from outside the models folder.
     """
     chats: list[ModelChoice] = []
     speech: list[ModelChoice] = []
     for model in installed:
         path = str(models_dir / model.name)
-        if model.role == "chat" or (model.role == "plumbing" and path == chat):
+        if model.role == "chat" or (model.role == "plumbing" and (path == chat or path in with_vision)):
             chats.append(ModelChoice(path, friendly_name(model.name, catalog), path in with_vision, "chat"))
         elif model.role == "whisper":
             speech.append(ModelChoice(path, friendly_name(model.name, catalog), False, "whisper"))

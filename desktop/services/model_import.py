@@ -27,7 +27,7 @@ from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import GgufInfo, best_projector, check_pair, read_gguf_info
 from desktop.core.safe_files import file_kind, open_regular, printable
 from desktop.core.units import human_size
-from desktop.services.model_store import InstalledModel, ModelStore, Role
+from desktop.services.model_store import LANGUAGE_ROLES, InstalledModel, ModelStore, Role
 
 __all__ = ["ImportReport", "import_models", "whisper_folder_problem"]
 
@@ -143,7 +143,7 @@ def import_models(
     models = [info for _p, role, info in checked if role == "chat" and info]
     projectors = [info for _p, role, info in checked if role == "mmproj" and info]
     for projector in projectors:
-        if not _pairs_with_any(projector, models + _installed(store, "chat")):
+        if not _pairs_with_any(projector, models + _installed(store, *LANGUAGE_ROLES)):
             target = models[0] if models else None
             reason = _pair_reason(target, projector) if target else "no installed model pairs with it"
             report.problems.append(f"{printable(projector.path.name)} was not imported: {reason}")
@@ -184,10 +184,10 @@ def _inspect(path: Path) -> tuple[Path, Role, GgufInfo | None]:
     return path, "chat", info
 
 
-def _installed(store: ModelStore, role: Role) -> list[GgufInfo]:
+def _installed(store: ModelStore, *roles: Role) -> list[GgufInfo]:
     infos = []
     for model in store.installed():
-        if model.role == role:
+        if model.role in roles:
             try:
                 infos.append(read_gguf_info(store.path_of(model)))
             except HearthError:
@@ -211,7 +211,7 @@ def _pair_all(store: ModelStore, report: ImportReport) -> None:
     """Give every language model without a projector the best one installed."""
     projectors = _installed(store, "mmproj")
     for model in store.installed():
-        if model.role != "chat" or model.mmproj:
+        if model.role not in LANGUAGE_ROLES or model.mmproj:
             continue
         try:
             info = read_gguf_info(store.path_of(model))

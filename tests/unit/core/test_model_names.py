@@ -89,3 +89,10 @@ def test_the_plumbing_model_and_outside_files_are_listed_only_when_current():
                             chat="/elsewhere/b-q8_0.gguf")
     assert [(c.path, c.vision) for c in outside] == [
         ("/models/a-q4_k_m.gguf", False), ("/elsewhere/b-q8_0.gguf", True)]
+
+
+def test_the_plumbing_model_is_listed_once_a_projector_is_paired_with_it():
+    installed = [Installed("a-q4_k_m.gguf", "chat"), Installed("gemma-3-270m-q4_k_m.gguf", "plumbing")]
+    choices = model_choices(installed, models_dir=Path("/models"), catalog=EMPTY,
+                            with_vision={"/models/gemma-3-270m-q4_k_m.gguf"})
+    assert [(c.name, c.vision) for c in choices] == [("A · Q4_K_M", False), ("Gemma 3 270M · Q4_K_M", True)]

@@ -124,3 +124,16 @@ def test_checking_files_never_loads_llama_cpp(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "False"]
+
+
+def test_a_projector_pairs_with_an_installed_model_whatever_its_role(store, downloads):
+    """The starter Gemma 3 270M is kept as the "plumbing" model; a gemma3 projector for it
+    is still imported and paired with it (it was refused: "no installed model pairs")."""
+    store.models_dir.mkdir(parents=True)
+    gemma = write_tiny_language_model(store.models_dir / "gemma-3-tiny.gguf", arch="gemma3", width=640)
+    store.record(store.describe(gemma.name, "plumbing", "the starter models"))
+    projector = write_family_projector(downloads / "mmproj-gemma.gguf", projector_type="gemma3", width=640)
+    report = import_models([projector], store)
+    assert report.problems == []
+    assert report.pairs == [("gemma-3-tiny.gguf", "mmproj-gemma.gguf")]
+    assert store.get("gemma-3-tiny.gguf").mmproj == "mmproj-gemma.gguf"
