@@ -221,3 +221,10 @@ def visible_window(env: dict, pattern: str) -> str | None:
     found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", pattern], env=env,
                            capture_output=True, text=True).stdout.split()
     return found[0] if found else None
+
+
+# A system prompt that drives the starter Qwen2.5-Coder (no reasoning model) into the
+# format reasoning models write; it follows the example, greedily.
+THINK_FIRST = ("You think before you answer. Always reply in exactly this format:\n<think>\nyour reasoning\n"
+               "</think>\nyour answer\n\nExample:\nUser: What is 2+3?\nAssistant: <think>\n2 plus 3 makes 5.\n"
+               "</think>\n5")

@@ -40,6 +40,7 @@ class ChatController(QObject):
         self.shown = NEW  # what the chat view shows
         self.answering: int | None = None  # the conversation an answer streams into
         self.partial = ""  # that answer so far
+        self.partial_thought = ""  # and its thinking (a reasoning model's)
         self.drafts: dict[int, Draft] = {}
         self.titles: dict[int, str] = {}
         self.deleted: list[tuple[int, bool]] = []  # (conversation, was it open), still undoable
@@ -69,6 +70,7 @@ class ChatController(QObject):
         composer.stopRequested.connect(session.stop)
         session.answerStarted.connect(self._started)
         session.answerDelta.connect(self._delta)
+        session.answerThought.connect(self._thought)
         session.answerFinished.connect(self._finished)
         session.failed.connect(self._failed)
         # Regenerate the last answer; edit a sent message and resend from there.
@@ -156,6 +158,8 @@ class ChatController(QObject):
         self.chat.set_editing(-1 if editing is None else editing)
         if self.answering is not None and self.answering == conversation:
             self.chat.begin_answer()  # still streaming: show it so far
+            if self.partial_thought:
+                self.chat.append_thought(self.partial_thought)
             if self.partial:
                 self.chat.append_delta(self.partial)
         self._show_busy()
@@ -176,7 +180,7 @@ class ChatController(QObject):
         self.session.edit_and_resend(position, text, self.current)
 
     def _started(self, conversation: int) -> None:
-        self.answering, self.partial = conversation, ""
+        self.answering, self.partial, self.partial_thought = conversation, "", ""
         if self.shown == NEW and self.current == conversation:
             self.shown = conversation  # a new chat's first question, saved just now
         if self.shown == conversation:
@@ -188,10 +192,15 @@ class ChatController(QObject):
         if self.answering is not None and self.shown == self.answering:
             self.chat.append_delta(text)
 
+    def _thought(self, text: str) -> None:
+        self.partial_thought += text
+        if self.answering is not None and self.shown == self.answering:
+            self.chat.append_thought(text)
+
     def _finished(self, answer: Answer) -> None:
         if self.answering is not None and self.shown == self.answering:
             self.chat.finish_answer(answer)
-        self.answering, self.partial = None, ""
+        self.answering, self.partial, self.partial_thought = None, "", ""
         self._show_busy()
         self.window.set_state("Stopped" if answer.stats.finish_reason == "cancelled" else "Ready")
 
@@ -199,7 +208,7 @@ class ChatController(QObject):
         if self.answering is not None:
             if self.shown == self.answering:
                 self.chat.abandon_answer()
-            self.answering, self.partial = None, ""
+            self.answering, self.partial, self.partial_thought = None, "", ""
             self._show_busy()
             self.window.set_state("Ready")
         self.composer.show_notice(message)

@@ -187,8 +187,22 @@ def _load_images(paths: list[str], mmproj: Path | None, model_info: GgufInfo | N
 
 
 def _print_stream(stream: AnswerStream) -> Answer:
-    for delta in stream:
-        sys.stdout.write(delta)
+    """The answer on stdout as it comes; a reasoning model's thinking on stderr, so that
+    stdout holds the answer alone."""
+    thinking = False
+    for part in stream.parts():
+        if part.kind == "thought":
+            if not thinking:
+                sys.stderr.write("(thinking) ")
+                thinking = True
+            sys.stderr.write(part.text)
+            sys.stderr.flush()
+            continue
+        if thinking and part.text:
+            sys.stderr.write("\n(end of thinking)\n")
+            sys.stderr.flush()
+            thinking = False
+        sys.stdout.write(part.text)
         sys.stdout.flush()
     sys.stdout.write("\n")
     sys.stdout.flush()
@@ -204,6 +218,8 @@ def _as_json(
     stats["decode_tps"] = answer.stats.decode_tps
     result: dict[str, Any] = {
         "answer": answer.text,
+        "reasoning": answer.reasoning,  # a reasoning model's thinking ("" for others)
+        "thinking_s": answer.thinking_s,
         "question": question,
         "model": model,
         "backend": backend,

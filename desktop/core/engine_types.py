@@ -5,7 +5,7 @@ These are what services hand to the CLI and (as signal arguments) to the window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +81,17 @@ class AnswerStats:
 
 @dataclass(frozen=True)
 class Answer:
-    text: str
+    text: str  # the answer alone: a reasoning model's thinking is in `reasoning`
     stats: AnswerStats
     dropped_messages: int = field(default=0)  # old turns trimmed to fit the context
+    reasoning: str = ""
+    thinking_s: float = 0.0  # from the first token to the end of the thinking
+
+
+def stored_stats(answer: Answer) -> dict[str, object]:
+    """What is kept with an answer in the history: its statistics, and a reasoning
+    model's thinking with how long it took (shown again, never sent back to the model)."""
+    record: dict[str, object] = asdict(answer.stats)
+    if answer.reasoning:
+        record.update(reasoning=answer.reasoning, thinking_s=answer.thinking_s)
+    return record

@@ -163,13 +163,15 @@ def parse_chat_request(body: Any, *, max_image_side: int = 2048, n_ctx: int = 0)
 
 def completion_response(answer: Answer, *, model: str) -> dict[str, Any]:
     stats = answer.stats
+    message = {"role": "assistant", "content": answer.text}
+    if answer.reasoning:  # as llama.cpp's server, vLLM and DeepSeek's API name a model's thinking
+        message["reasoning_content"] = answer.reasoning
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
-                     "finish_reason": _FINISH[stats.finish_reason]}],
+        "choices": [{"index": 0, "message": message, "finish_reason": _FINISH[stats.finish_reason]}],
         "usage": {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
                   "total_tokens": stats.prompt_tokens + stats.completion_tokens},
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,6 +19,7 @@ from typing import Protocol
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer, EngineInfo, GenerationOptions
 from desktop.core.errors import EngineError, HearthError
+from desktop.core.reasoning import Part, ThinkingSplitter
 
 __all__ = ["AnswerJob", "AnswerStream", "ChatEngine", "QueuedEngine"]
 
@@ -26,8 +28,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AnswerJob:
-    """One queued request: the engine thread puts ("delta", str), then ("done", Answer)
-    or ("error", exception) on `events`."""
+    """One queued request: the engine thread puts ("delta", str) for the answer and
+    ("thought", str) for a reasoning model's thinking, then ("done", Answer) or ("error",
+    exception) on `events`."""
 
     history: Sequence[Message]
     system_prompt: str | None
@@ -47,12 +50,21 @@ class AnswerStream:
         self._answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
+        """The answer's text deltas (a reasoning model's thinking is left out)."""
+        for part in self.parts():
+            if part.kind == "answer":
+                yield part.text
+
+    def parts(self) -> Iterator[Part]:
+        """The deltas of the thinking and of the answer, in the order they came."""
         while self._answer is None:
             kind, payload = self._job.events.get()
             if kind == "delta":
-                yield str(payload)
+                yield Part("answer", str(payload))
+            elif kind == "thought":
+                yield Part("thought", str(payload))
             elif kind == "wake":
-                yield ""  # the consumer has other work to look at (see `wake`)
+                yield Part("answer", "")  # the consumer has other work to look at (see `wake`)
             elif kind == "done":
                 assert isinstance(payload, Answer)
                 self._answer = payload
@@ -75,6 +87,49 @@ class AnswerStream:
             pass
         assert self._answer is not None
         return self._answer
+
+
+class PartRelay:
+    """Puts a model's text on a job's events as it comes, a reasoning model's thinking
+    apart from its answer (`ThinkingSplitter`), and keeps both for the `Answer`."""
+
+    def __init__(self, job: AnswerJob, *, open_closing: str | None = None) -> None:
+        self._job = job
+        self._splitter = ThinkingSplitter(open_closing=open_closing)
+        self._answer: list[str] = []
+        self._thought: list[str] = []
+        self.thinking_ended: float | None = None  # perf_counter() at the answer's first text
+
+    @property
+    def answer(self) -> str:
+        return "".join(self._answer)
+
+    @property
+    def thought(self) -> str:
+        return "".join(self._thought)
+
+    def text(self, text: str) -> None:
+        """The model's text, thinking and answer as they come."""
+        for part in self._splitter.feed(text):
+            self._put(part)
+
+    def thinking(self, text: str) -> None:
+        """Thinking the engine already knows as such (a server's `reasoning_content`)."""
+        self._put(Part("thought", text))
+
+    def finish(self) -> None:
+        for part in self._splitter.finish():
+            self._put(part)
+
+    def _put(self, part: Part) -> None:
+        if part.kind == "thought":
+            self._thought.append(part.text)
+            self._job.events.put(("thought", part.text))
+            return
+        if self._thought and self.thinking_ended is None:
+            self.thinking_ended = time.perf_counter()
+        self._answer.append(part.text)
+        self._job.events.put(("delta", part.text))
 
 
 class ChatEngine(Protocol):

@@ -15,6 +15,7 @@ Signals:
         also when the first message creates it.
     answerStarted(int): the engine began an answer in this conversation.
     answerDelta(str): new answer text, batched to about 30 signals a second.
+    answerThought(str): new thinking of a reasoning model, batched the same way.
     answerFinished(Answer): the answer is complete (or was stopped) and stored in the
         conversation it was asked in, even if another one was opened meanwhile.
 
@@ -35,13 +36,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.conversation import Attachment, Message
-from desktop.core.engine_types import Answer, GenerationOptions
+from desktop.core.engine_types import Answer, GenerationOptions, stored_stats
 from desktop.core.errors import HearthError
 from desktop.services.answer_stream import AnswerStream, ChatEngine
 from desktop.services.conversation_store import ConversationStore
@@ -61,6 +62,7 @@ class ChatSession(QObject):
     currentChanged = Signal(int)
     answerStarted = Signal(int)
     answerDelta = Signal(str)
+    answerThought = Signal(str)
     answerFinished = Signal(object)
     searchFinished = Signal(list)
     failed = Signal(str)
@@ -327,28 +329,34 @@ class ChatSession(QObject):
         self.answerStarted.emit(conversation)
         stream = self._engine.ask(history, system_prompt=self.system_prompt, options=self.options)
         self._stream = stream
-        pending: list[str] = []
+        pending: dict[str, list[str]] = {"thought": [], "answer": []}
         last_emit = time.monotonic()
         try:
-            for delta in stream:
-                if delta:
-                    pending.append(delta)
+            for part in stream.parts():
+                if part.text:
+                    if part.kind == "answer" and pending["thought"]:  # the thinking ends before the answer
+                        self._emit_pending(pending)
+                    pending[part.kind].append(part.text)
                 now = time.monotonic()
-                if pending and now - last_emit >= _BATCH_S:
-                    self.answerDelta.emit("".join(pending))
-                    pending.clear()
+                if now - last_emit >= _BATCH_S:
+                    self._emit_pending(pending)
                     last_emit = now
                 self._run_quick_tasks()  # also woken for them (AnswerStream.wake) during a prefill
-            if pending:
-                self.answerDelta.emit("".join(pending))
+            self._emit_pending(pending)
             answer = stream.result()
         finally:  # on error the question stays stored: regenerate retries it
             self._stream = None
         self._store_answer(conversation, answer)
 
+    def _emit_pending(self, pending: dict[str, list[str]]) -> None:
+        for kind, signal in (("thought", self.answerThought), ("answer", self.answerDelta)):
+            if pending[kind]:
+                signal.emit("".join(pending[kind]))
+                pending[kind].clear()
+
     def _store_answer(self, conversation: int, answer: Answer) -> None:
-        reply = Message.assistant(answer.text)
-        self._db().append(conversation, reply, stats=asdict(answer.stats))
+        reply = Message.assistant(answer.text)  # the thinking is kept apart, never sent back to the model
+        self._db().append(conversation, reply, stats=stored_stats(answer))
         self.answerFinished.emit(answer)
         self._emit_conversations()
 

@@ -27,8 +27,9 @@ from desktop.core.engine_types import (
 )
 from desktop.core.errors import ContextTooLongError, EngineError, HearthError
 from desktop.core.prompt import common_prefix, to_chat_messages, trim_history
+from desktop.core.reasoning import opens_thinking
 from desktop.services.answer_stream import AnswerJob as _Job
-from desktop.services.answer_stream import AnswerStream, QueuedEngine
+from desktop.services.answer_stream import AnswerStream, PartRelay, QueuedEngine
 from desktop.services.llama_loader import LoadedModel, load_model
 
 __all__ = ["AnswerStream", "LlmEngine"]
@@ -114,7 +115,8 @@ class LlmEngine(QueuedEngine):
         image_count, image_tokens, encode_s = prefill.image_count, prefill.image_tokens, prefill.encode_s
         room = llama.n_ctx() - len(tokens)
         limit = min(job.options.max_tokens or room, room)
-        text, counts, finish, unevaluated = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop)
+        relay = PartRelay(job, open_closing=opens_thinking(rendered.text))
+        counts, finish, unevaluated = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop, relay)
         self._next_turn = (messages, unevaluated) if unevaluated is not None else None
         first_at, last_at, completion = counts
         now = time.perf_counter()
@@ -132,7 +134,9 @@ class LlmEngine(QueuedEngine):
             total_s=now - started,
             finish_reason=finish,
         )
-        return Answer(text=text, stats=stats, dropped_messages=len(job.history) - len(kept))
+        thinking_s = ((relay.thinking_ended or now) - first_at) if relay.thought else 0.0
+        return Answer(text=relay.answer, stats=stats, dropped_messages=len(job.history) - len(kept),
+                      reasoning=relay.thought, thinking_s=thinking_s)
 
     def _after_answer(self) -> None:
         """While the person reads the answer, put into the KV cache what any next question
@@ -197,9 +201,9 @@ class LlmEngine(QueuedEngine):
             llama_cpp.llama_set_abort_callback(llama._ctx.ctx, llama_cpp.ggml_abort_callback(), None)
 
     def _sample(
-        self, llama: Llama, tokens: list[int], job: _Job, limit: int, stops: tuple[str, ...]
-    ) -> tuple[str, tuple[float | None, float | None, int], FinishReason, list[int] | None]:
-        """Sample the answer. Also returns the tokens that continue the KV cache towards the
+        self, llama: Llama, tokens: list[int], job: _Job, limit: int, stops: tuple[str, ...], relay: PartRelay
+    ) -> tuple[tuple[float | None, float | None, int], FinishReason, list[int] | None]:
+        """Sample the answer into `relay`. Also returns the tokens that continue the KV cache towards the
         next turn: the last token where the answer was cut at `limit` (sampled, never
         evaluated), none where it ended with an end-of-generation token (the turn change
         evaluates that), None where the cache cannot be continued (cancelled, stop text)."""
@@ -207,7 +211,6 @@ class LlmEngine(QueuedEngine):
         if opts.seed is not None:
             llama.set_seed(opts.seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        emitted: list[str] = []
         pending = ""
         first_at: float | None = None
         last_at: float | None = None
@@ -233,8 +236,7 @@ class LlmEngine(QueuedEngine):
                 pending += decoder.decode(llama.detokenize([token]))
                 pending, safe, hit = _split_stop(pending, stops)
                 if safe:
-                    emitted.append(safe)
-                    job.events.put(("delta", safe))
+                    relay.text(safe)
                 if hit:
                     finish, pending = "stop", ""
                     break
@@ -245,9 +247,9 @@ class LlmEngine(QueuedEngine):
             generator.close()
         tail = pending + decoder.decode(b"", final=True)
         if tail and finish != "cancelled":
-            emitted.append(tail)
-            job.events.put(("delta", tail))
-        return "".join(emitted), (first_at, last_at, completion), finish, unevaluated
+            relay.text(tail)
+        relay.finish()
+        return (first_at, last_at, completion), finish, unevaluated
 
     def _fit_history(self, llama: Llama, job: _Job) -> list[Message]:
         system = job.system_prompt or ""

@@ -149,12 +149,14 @@ def create_api(backend: ApiBackend) -> FastAPI:
 async def _events(stream: AnswerStream, model: str, report: Callable[[str], None]) -> AsyncIterator[str]:
     """Server-sent events; a client that hangs up cancels the task, and so the answer."""
     chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
-    deltas = iter(stream)
+    parts = stream.parts()
     finished = False
     try:
         yield _sse(completion_chunk(chunk_id, model=model, delta={"role": "assistant", "content": ""}))
-        while (delta := await anyio.to_thread.run_sync(next, deltas, None, abandon_on_cancel=True)) is not None:
-            yield _sse(completion_chunk(chunk_id, model=model, delta={"content": delta}))
+        while (part := await anyio.to_thread.run_sync(next, parts, None, abandon_on_cancel=True)) is not None:
+            if part.text:  # thinking goes as `reasoning_content`, as llama.cpp's server sends it
+                field = "reasoning_content" if part.kind == "thought" else "content"
+                yield _sse(completion_chunk(chunk_id, model=model, delta={field: part.text}))
         answer = stream.result()
         finished = True
         finish = "length" if answer.stats.finish_reason == "length" else "stop"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from desktop.core.engine_types import Answer, AnswerStats, EngineInfo, FinishReason
 from desktop.core.errors import EngineError, HearthError
 from desktop.core.openai_schema import to_openai_messages
-from desktop.services.answer_stream import AnswerJob, QueuedEngine
+from desktop.services.answer_stream import AnswerJob, PartRelay, QueuedEngine
 
 if TYPE_CHECKING:
     import openai
@@ -91,7 +91,8 @@ class RemoteEngine(QueuedEngine):
         options = job.options
         started = time.perf_counter()
         first_at: float | None = None
-        pieces: list[str] = []
+        pieces = 0
+        relay = PartRelay(job)
         usage = None
         finish: FinishReason = "stop"
         try:
@@ -107,10 +108,16 @@ class RemoteEngine(QueuedEngine):
                         break  # leaving the `with` closes the connection: the server stops
                     usage = chunk.usage or usage
                     for choice in chunk.choices:
+                        # llama.cpp's server, vLLM and others send thinking as `reasoning_content`
+                        thinking = getattr(choice.delta, "reasoning_content", None) if choice.delta else None
+                        if isinstance(thinking, str) and thinking:
+                            first_at = first_at or time.perf_counter()
+                            pieces += 1
+                            relay.thinking(thinking)
                         if choice.delta and choice.delta.content:
                             first_at = first_at or time.perf_counter()
-                            pieces.append(choice.delta.content)
-                            job.events.put(("delta", choice.delta.content))
+                            pieces += 1
+                            relay.text(choice.delta.content)
                         if choice.finish_reason == "length":
                             finish = "length"
         except openai.APIError as error:
@@ -118,10 +125,12 @@ class RemoteEngine(QueuedEngine):
         except (ValueError, KeyError, TypeError) as error:  # a reply that is not the API's shape
             raise EngineError(f"The remote engine at {self.config.base_url} answered something that is not "
                               f"an OpenAI-compatible reply.") from error
+        relay.finish()
         ended = time.perf_counter()
         first = first_at or ended
-        completion = usage.completion_tokens if usage else len(pieces)
-        return Answer(text="".join(pieces), stats=AnswerStats(
+        completion = usage.completion_tokens if usage else pieces
+        thinking_s = ((relay.thinking_ended or ended) - first) if relay.thought else 0.0
+        return Answer(text=relay.answer, reasoning=relay.thought, thinking_s=thinking_s, stats=AnswerStats(
             ttft_s=first - started, prompt_tokens=usage.prompt_tokens if usage else 0,
             prefill_tokens=usage.prompt_tokens if usage else 0, prefill_s=first - started,
             completion_tokens=completion, decode_s=ended - first,

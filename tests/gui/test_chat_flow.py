@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
+from tests_helpers import THINK_FIRST
 
 from desktop.app import connect_window
 from desktop.core.conversation import Message
@@ -324,3 +325,32 @@ def test_a_queued_question_shows_at_once_and_the_answering_chat_still_opens(qtbo
     finally:
         store.close()
     assert len(window.chat.bubbles) == 2  # chat 1 on screen: its own two messages
+
+
+def test_a_reasoning_answer_shows_its_thinking_folded_away(qtbot, make_window, qwen_vision, tmp_path):
+    """The thinking streams into a folded "Thinking…" section above the answer, which then
+    reads "Thought for N s"; Space opens it; it comes back with the conversation, and the
+    answer itself holds no thinking."""
+    window, session, controller = make_window(qwen_vision, GenerationOptions(temperature=0, max_tokens=80))
+    session.system_prompt = THINK_FIRST
+    thoughts: list[str] = []
+    session.answerThought.connect(thoughts.append)
+    window.composer.edit.setPlainText("What is 7 times 6?")
+    with qtbot.waitSignal(session.answerFinished, timeout=60_000):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    answer = window.chat.bubbles[-1]
+    assert thoughts and "42" in "".join(thoughts)
+    assert "42" in answer.text and "think>" not in answer.text
+    assert answer.thought.isVisible() and answer.thought.toggle.text().startswith("Thought for")
+    assert not answer.thought.body.isVisible()
+    answer.thought.toggle.setFocus()
+    qtbot.keyClick(answer.thought.toggle, Qt.Key.Key_Space)
+    assert answer.thought.body.isVisible() and "42" in answer.thought.body.text()
+
+    conversation = controller.current
+    window.newConversationRequested.emit()
+    qtbot.waitUntil(lambda: not window.chat.bubbles)
+    open_conversation(qtbot, window, session, conversation)  # read back from the history
+    again = window.chat.bubbles[-1]
+    assert again.thought.isVisible() and again.thought.toggle.text().startswith("Thought for")
+    assert again.thought.text == answer.thought.text and again.message.text == answer.text

@@ -18,7 +18,7 @@ import httpx2
 import openai
 import pytest
 from PIL import Image
-from tests_helpers import ProcessLines, word_error_rate
+from tests_helpers import THINK_FIRST, ProcessLines, word_error_rate
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
@@ -240,3 +240,16 @@ def test_exposed_without_a_key_makes_one_and_shows_it_once(cli_home):
         assert models_status(port, key, host="evil.example") == 400
         assert models_status(port, key, host=f"{socket.gethostname()}:{port}") == 200  # its own name
         assert models_status(port, key, host=f"192.0.2.7:{port}") == 200  # any of its addresses
+
+
+def test_thinking_comes_back_as_reasoning_content(client):
+    messages = [{"role": "system", "content": THINK_FIRST}, {"role": "user", "content": "What is 7 times 6?"}]
+    reply = client.chat.completions.create(model=MODEL, messages=messages, temperature=0, max_tokens=80)
+    message = reply.choices[0].message
+    assert "42" in message.reasoning_content and "think>" not in message.content
+    stream = client.chat.completions.create(model=MODEL, messages=messages, temperature=0, max_tokens=80,
+                                            stream=True)
+    deltas = [chunk.choices[0].delta for chunk in stream if chunk.choices]
+    thinking = "".join(getattr(d, "reasoning_content", None) or "" for d in deltas)
+    answered = "".join(d.content or "" for d in deltas)
+    assert (thinking, answered) == (message.reasoning_content, message.content)

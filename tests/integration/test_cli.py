@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tests_helpers import THINK_FIRST
 
 
 def one_clear_line(stderr: str) -> str:
@@ -39,6 +40,17 @@ def test_ask_json_reports_answer_and_timings(run_hearth, cli_home):
                 "image_encode_s", "finish_reason"):
         assert key in data["stats"]
     assert data["stats"]["ttft_s"] > 0
+
+
+def test_ask_keeps_a_reasoning_answer_s_thinking_apart(run_hearth, cli_home):
+    """--json has the thinking apart; in the terminal it goes to stderr, so stdout holds
+    the answer alone."""
+    question = ("ask", "What is 7 times 6?", "--system", THINK_FIRST, "--temperature", "0", "--max-tokens", "80")
+    data = json.loads(run_hearth(*question, "--json").stdout)
+    assert "42" in data["reasoning"] and "think>" not in data["answer"] and data["thinking_s"] > 0
+    shown = run_hearth(*question)
+    assert shown.stdout.strip() == data["answer"].strip()
+    assert data["reasoning"].strip() in shown.stderr
 
 
 def test_ask_spoken_question(run_hearth, cli_home, speak):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests_helpers import THINK_FIRST
 
 from desktop.core.conversation import Message
 from desktop.core.engine_types import EngineConfig, GenerationOptions
@@ -259,3 +260,17 @@ def test_while_the_answer_is_read_the_next_turn_is_opened(qwen_vision, starter):
     finally:
         fresh.close()
     assert follow_up.text == from_scratch.text
+
+
+def test_a_reasoning_answer_streams_its_thinking_apart(qwen_vision):
+    stream = qwen_vision.ask([Message.user("What is 7 times 6?")], system_prompt=THINK_FIRST,
+                             options=GenerationOptions(temperature=0, max_tokens=80))
+    parts = list(stream.parts())
+    answer = stream.result()
+    assert "42" in answer.reasoning and "42" in answer.text
+    assert "think>" not in answer.text and "think>" not in answer.reasoning
+    kinds = [part.kind for part in parts if part.text]
+    assert kinds == sorted(kinds, key=lambda kind: kind != "thought")  # all thinking, then the answer
+    assert "".join(p.text for p in parts if p.kind == "thought") == answer.reasoning
+    assert "".join(p.text for p in parts if p.kind == "answer") == answer.text
+    assert 0 < answer.thinking_s < answer.stats.total_s

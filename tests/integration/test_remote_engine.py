@@ -8,6 +8,7 @@ import socket
 import threading
 
 import pytest
+from tests_helpers import THINK_FIRST
 
 from desktop.core.conversation import Message
 from desktop.core.engine_types import GenerationOptions
@@ -129,3 +130,16 @@ def test_a_remote_key_is_never_taken_from_the_command_line(run_hearth):
     assert result.returncode == 2
     assert "--api-key is refused" in result.stderr and "HEARTH_REMOTE_API_KEY" in result.stderr
     assert result.stderr.count("\n") == 1 and "sk-visible" not in result.stderr
+
+
+def test_thinking_from_a_server_stays_apart(remote, served_hearth, llama_cpp_server):
+    """Another Hearth sends a reasoning answer's thinking as `reasoning_content`; a server
+    that sends it inline (`<think>` in the content, llama-cpp-python's) is split too."""
+    engine = remote(base_url=served_hearth.url, api_key=served_hearth.api_key)
+    question = [Message(role="user", text="What is 7 times 6?")]
+    answer = engine.ask(question, system_prompt=THINK_FIRST,
+                        options=GenerationOptions(temperature=0, max_tokens=80)).result()
+    assert "42" in answer.reasoning and "think>" not in answer.text and answer.thinking_s > 0
+    inline = remote(base_url=llama_cpp_server).ask(question, system_prompt=THINK_FIRST,
+                                                   options=GenerationOptions(temperature=0, max_tokens=80)).result()
+    assert "42" in inline.reasoning and "think>" not in inline.text

@@ -17,14 +17,12 @@ Signals (ChatView):
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Message
-from desktop.core.engine_types import Answer
+from desktop.core.engine_types import Answer, stored_stats
 from desktop.gui.chat.message_widgets import AssistantMessage, MessageWidget, UserMessage
 from desktop.gui.chat.welcome import Welcome
 from desktop.gui.icons import IconButton
@@ -171,12 +169,16 @@ class ChatView(QScrollArea):
         if self._streaming is not None:
             self._streaming.append(text)
 
+    def append_thought(self, text: str) -> None:
+        if self._streaming is not None:
+            self._streaming.append_thought(text)
+
     def finish_answer(self, answer: Answer) -> None:
         if self._streaming is None:
             self.begin_answer()
         assert self._streaming is not None
         self._streaming.message = Message.assistant(answer.text)
-        self._streaming.finish(answer.text, asdict(answer.stats))
+        self._streaming.finish(answer.text, stored_stats(answer))
         self._streaming = None
         self._mark_last_answer()
 

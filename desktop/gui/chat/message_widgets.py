@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.core.conversation import Attachment, Message
 from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.chat.attachments import attachment_pixmap
+from desktop.gui.chat.thought_section import ThoughtSection
 from desktop.gui.icons import IconButton
 
 __all__ = ["AssistantMessage", "MessageWidget", "UserMessage", "stats_line"]
@@ -236,6 +237,8 @@ class AssistantMessage(MessageWidget):
         self._pulse.setInterval(_THINKING_MS)
         self._pulse.timeout.connect(self._tick)
         self._layout.addWidget(self.thinking)
+        self.thought = ThoughtSection(self)
+        self._layout.addWidget(self.thought)
         self.view = AnswerView(self)
         self.view.setObjectName("MessageText")
         self._layout.addWidget(self.view)
@@ -265,8 +268,15 @@ class AssistantMessage(MessageWidget):
         if self.thinking.isVisible() or self._pulse.isActive():
             self._pulse.stop()
             self.thinking.hide()
+        self.thought.end()
         self.text += delta
         self.view.set_text(self.text, streaming=True)
+
+    def append_thought(self, delta: str) -> None:
+        """More of a reasoning model's thinking: it replaces the pulsing indicator."""
+        self._pulse.stop()
+        self.thinking.hide()
+        self.thought.append(delta)
 
     def finish(self, text: str, stats: dict | None) -> None:
         self._pulse.stop()
@@ -278,6 +288,9 @@ class AssistantMessage(MessageWidget):
         self.actions.show()
 
     def set_stats(self, stats: dict | None) -> None:
+        """The statistics line, and the thinking kept with them (`stored_stats`)."""
+        if stats and stats.get("reasoning"):
+            self.thought.set_thought(str(stats["reasoning"]), float(stats.get("thinking_s") or 0.0))
         line = stats_line(stats) if stats else ""
         self.stats_label.setText(line)
         self.stats_label.setVisible(bool(line))
