@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.core.catalog import Catalog
-from desktop.core.hardware_fit import Hardware, fit_of, recommend
+from desktop.core.hardware_fit import Hardware, fit_of, recommendations
 from desktop.gui.model_manager import CatalogRow, InstalledRow, ModelManagerDialog
 from desktop.services.model_store import ModelCheck
 
@@ -48,7 +48,7 @@ def installed_rows(checks: list[ModelCheck], in_use: set[Path]) -> list[Installe
 
 
 def catalog_rows(catalog: Catalog, hardware: Hardware, checks: list[ModelCheck]) -> list[CatalogRow]:
-    picks = {e.name for cap in ("vision", "speech") if (e := recommend(catalog.entries, hardware, capability=cap))}
+    picks = {e.name for e in recommendations(catalog.entries, hardware)}
     have = {c.model.catalog for c in checks}
     return [
         CatalogRow(name=e.name, title=e.title, capabilities=", ".join(sorted(e.capabilities)),
@@ -59,7 +59,7 @@ def catalog_rows(catalog: Catalog, hardware: Hardware, checks: list[ModelCheck])
 
 
 def machine_text(catalog: Catalog, hardware: Hardware) -> str:
-    vision = recommend(catalog.entries, hardware, capability="vision")
-    speech = recommend(catalog.entries, hardware, capability="speech")
-    picks = " and ".join(e.title for e in (vision, speech) if e) or "nothing in the catalog"
+    titles = [e.title for e in recommendations(catalog.entries, hardware)]
+    picks = ", ".join(titles[:-1]) + " and " + titles[-1] if len(titles) > 1 else "".join(titles)
+    picks = picks or "nothing in the catalog"
     return f"This machine: {hardware.describe()}. Recommended here: {picks}."

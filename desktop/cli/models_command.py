@@ -11,7 +11,7 @@ from desktop.cli.context import CliContext
 from desktop.cli.progress_bar import ProgressBar
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import ModelFileError
-from desktop.core.hardware_fit import fit_of, recommend
+from desktop.core.hardware_fit import fit_of, recommendations
 from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
@@ -55,16 +55,17 @@ def run_list(_args: argparse.Namespace) -> int:
         print("no models installed: run `hearth models pull NAME` or `hearth models install-starter`")
     catalog = ctx.catalog()
     hardware = detect_hardware()
-    picks = {e.name for cap in ("vision", "speech") if (e := recommend(catalog.entries, hardware, capability=cap))}
+    picks = {e.name for e in recommendations(catalog.entries, hardware)}
     have = {m.catalog for m in installed}
     print(f"\ncatalog, marked for this machine ({hardware.describe()}); * = recommended")
-    print(f"  {'name':<22} {'download':>9} {'needs':>8}  {'fit':<8} {'':<10} what")
+    width = max((len(printable(e.name)) for e in catalog.entries), default=4)
+    print(f"  {'name':<{width}} {'download':>9} {'needs':>8}  {'fit':<8} {'':<10} what")
     for entry in catalog.entries:
         mark = "*" if entry.name in picks else " "
         state = "installed" if entry.name in have else ""
         what = printable(" ".join(sorted(entry.capabilities)) + (f"; {entry.notes}" if entry.notes else ""))
-        print(f"{mark} {printable(entry.name):<22} {human_size(entry.download_size):>9} {entry.memory_gb:>5.1f} GB  "
-              f"{fit_of(entry, hardware):<8} {state:<10} {what}")
+        print(f"{mark} {printable(entry.name):<{width}} {human_size(entry.download_size):>9} "
+              f"{entry.memory_gb:>5.1f} GB  {fit_of(entry, hardware):<8} {state:<10} {what}")
     return status
 
 

@@ -20,7 +20,7 @@ from desktop.core.errors import HearthError
 
 __all__ = ["CAPABILITIES", "Catalog", "CatalogEntry", "CatalogError", "RemoteFile", "read_catalog"]
 
-CAPABILITIES = frozenset({"chat", "vision", "audio", "tools", "speech"})
+CAPABILITIES = frozenset({"chat", "vision", "audio", "tools", "reasoning", "speech"})
 Kind = Literal["llm", "whisper"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

@@ -14,13 +14,14 @@ from typing import Literal
 
 from desktop.core.catalog import CatalogEntry
 
-__all__ = ["Fit", "Hardware", "fit_of", "recommend"]
+__all__ = ["PICKS", "Fit", "Hardware", "fit_of", "offers", "recommend", "recommendations"]
 
 Fit = Literal["fits", "tight", "too big"]
 GIB = 1024**3
 # On a CPU, bigger than this is too slow to be the recommendation (a few words a second
 # for a chat model; Whisper slower than speech for the larger sizes).
-_CPU_QUICK_GB = {"vision": 6.0, "chat": 6.0, "speech": 1.5}
+_CPU_QUICK_GB = {"vision": 6.0, "chat": 6.0, "text": 6.0, "reasoning": 6.0, "speech": 1.5}
+PICKS = ("text", "vision", "speech")  # what a machine is recommended: one of each
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,10 +63,24 @@ def recommend(entries: tuple[CatalogEntry, ...] | list[CatalogEntry], hardware: 
               *, capability: str) -> CatalogEntry | None:
     """The most capable entry with `capability` that fits; on a CPU, the most capable
     that is also quick enough to be pleasant (else the smallest). None when nothing fits."""
-    candidates = [e for e in entries if capability in e.capabilities and fit_of(e, hardware) == "fits"]
+    candidates = [e for e in entries if offers(e, capability) and fit_of(e, hardware) == "fits"]
     if not hardware.gpu:
         quick = [e for e in candidates if e.memory_gb <= _CPU_QUICK_GB.get(capability, 6.0)]
         if not quick:
             return min(candidates, key=lambda e: e.memory_gb, default=None)
         candidates = quick
     return max(candidates, key=lambda e: e.memory_gb, default=None)
+
+
+def offers(entry: CatalogEntry, capability: str) -> bool:
+    """Whether `entry` has `capability`; "text" is a language model without vision (a
+    chat or reasoning model, recommended apart from the vision ones)."""
+    if capability == "text":
+        return "chat" in entry.capabilities and entry.mmproj is None
+    return capability in entry.capabilities
+
+
+def recommendations(entries: tuple[CatalogEntry, ...] | list[CatalogEntry], hardware: Hardware) -> list[CatalogEntry]:
+    """The recommendation for this machine: a text model, a vision model and a Whisper
+    model, each the most capable that runs well (fewer where nothing fits)."""
+    return [e for capability in PICKS if (e := recommend(entries, hardware, capability=capability))]

@@ -39,6 +39,14 @@ def test_the_families_people_ask_for_are_there():
             "smolvlm2-256m", "smolvlm2-500m", "smolvlm2-2.2b", "llama-4-scout"} <= names
     assert any(n.startswith("qwen3-vl") for n in names)
     assert {f"whisper-{s}" for s in ("tiny", "base", "small", "medium", "large-v3-turbo")} <= names
+    # text and reasoning models: Llama 3.x, a DeepSeek-R1 distill, Qwen3 small and mid, Mistral, Phi
+    assert {"llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "mistral-7b-v0.3", "phi-4-mini"} <= names
+    assert {"qwen3-1.7b", "qwen3-8b"} <= names and any(n.startswith("deepseek-r1-distill") for n in names)
+    for entry in CATALOG.entries:
+        if entry.mmproj is None and entry.name.startswith(("deepseek-r1", "qwen3-")):
+            assert "reasoning" in entry.capabilities, entry.name
+        if entry.mmproj is None and entry.name.startswith(("llama-3", "qwen3-", "mistral", "phi-4")):
+            assert "tools" in entry.capabilities, entry.name
     scout = CATALOG.get("llama-4-scout")
     assert scout.large_machine and len(scout.files) == 2  # a split GGUF, first shard first
     assert scout.model_file.filename.endswith("00001-of-00002.gguf")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from desktop.core.catalog import read_catalog
-from desktop.core.hardware_fit import GIB, Hardware, fit_of, recommend
+from desktop.core.hardware_fit import GIB, Hardware, fit_of, recommend, recommendations
 from desktop.core.paths import repository_dir
 
 CATALOG = read_catalog(repository_dir() / "models" / "catalog.toml")
@@ -30,6 +30,18 @@ def test_recommendation_is_the_most_capable_that_runs_well():
                                                                            "whisper-medium"}
     tiny = Hardware(ram_bytes=GIB // 2, backend="CPU", vram_bytes=None)
     assert recommend(CATALOG.entries, tiny, capability="vision") is None
+
+
+def test_a_machine_is_recommended_a_text_model_a_vision_model_and_whisper():
+    for machine in (LAPTOP, GAMING, MAC, WORKSTATION):
+        text, vision, speech = recommendations(CATALOG.entries, machine)
+        assert "chat" in text.capabilities and text.mmproj is None  # a text (or reasoning) model
+        assert "vision" in vision.capabilities and speech.capabilities == {"speech"}
+        assert fit_of(text, machine) == "fits"
+    assert recommend(CATALOG.entries, LAPTOP, capability="text").memory_gb <= 6
+    assert recommend(CATALOG.entries, LAPTOP, capability="reasoning").name.startswith(("deepseek-r1", "qwen3"))
+    small = Hardware(ram_bytes=int(0.9 * GIB), backend="CPU", vram_bytes=None)
+    assert [e.kind for e in recommendations(CATALOG.entries, small)] == ["whisper"]  # only Whisper fits
 
 
 def test_describe_says_what_was_detected():
