@@ -24,6 +24,11 @@ class HubServer:
     `down` answers every request with 503 (a hub that is down), and `down_after_drop`
     sets it when the connection is cut (a network that went away mid-file);
     `corrupt` announces the right size and sha256 but serves other bytes.
+
+    It also answers the two listing calls of the hub's API as the hub does:
+    /api/models?search=… (repos whose id holds every word; `tags` give their licence) and
+    /api/models/{repo}/tree/main?recursive=true (files with size, and `lfs` with the
+    sha256 for .gguf files). `slow_s` delays those answers (a slow hub).
     """
 
     def __init__(self, files: dict[str, bytes]) -> None:
@@ -36,6 +41,7 @@ class HubServer:
         self.down = False
         self.down_after_drop = False
         self.corrupt = False
+        self.slow_s = 0.0
         self.requests: list[tuple[str, str, str]] = []
         server = self
 
@@ -83,7 +89,46 @@ class HubServer:
                 if not self._refused(data):
                     self._headers(data, 200)
 
+            def _api(self) -> None:
+                import json
+                import time
+                from urllib.parse import parse_qs, urlsplit
+
+                time.sleep(server.slow_s)
+                url = urlsplit(self.path)
+                repos = sorted({"/".join(key.split("/")[:2]) for key in server.files})
+                if url.path == "/api/models":
+                    words = parse_qs(url.query).get("search", [""])[0].lower().split()
+                    answer = [{"id": r, "downloads": 1000 - i, "likes": i, "tags": ["gguf", "license:apache-2.0"]}
+                              for i, r in enumerate(repos) if all(w in r.lower() for w in words)]
+                else:
+                    parts = url.path.split("/")  # /api/models/owner/repo/tree/main
+                    repo = "/".join(parts[3:5])
+                    if repo not in repos or parts[5:7] != ["tree", "main"]:
+                        self._empty(404)
+                        return
+                    answer = []
+                    for key, data in server.files.items():
+                        if key.startswith(repo + "/"):
+                            item = {"type": "file", "path": key[len(repo) + 1:], "size": len(data), "oid": "0" * 40}
+                            if key.endswith(".gguf"):
+                                item["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                            answer.append(item)
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_GET(self) -> None:
+                if self.path.startswith("/api/"):
+                    server.requests.append(("GET", self.path, ""))
+                    if server.down:
+                        self._empty(503)
+                    else:
+                        self._api()
+                    return
                 key, data = self._lookup()
                 ranged = self.headers.get("Range", "")
                 server.requests.append(("GET", key or self.path, ranged))

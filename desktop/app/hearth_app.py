@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
-from desktop.app.wiring import connect_dictation, connect_model_manager, connect_window
+from desktop.app.wiring import connect_dictation, connect_hub_search, connect_model_manager, connect_window
 from desktop.core.api_policy import new_api_key
 from desktop.core.catalog import read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
@@ -26,6 +26,7 @@ from desktop.services.answer_stream import ChatEngine
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.hub_searcher import HubSearcher
 from desktop.services.llama_runtime import backend_info
 from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
@@ -69,6 +70,7 @@ class HearthApp:
         self.window.modelsRequested.connect(self.open_models)
         self.models_dialog: ModelManagerDialog | None = None
         self.model_jobs: ModelJobs | None = None
+        self.hub_searcher: HubSearcher | None = None
         self._models_view: ManagerView | None = None
         self.dictation: Dictation | None = None
         self._start_voice(settings)
@@ -127,7 +129,10 @@ class HearthApp:
             jobs.installedChanged.connect(self.picker_binding.refresh)
             connect_model_manager(dialog, jobs, catalog, show_installed=view.show_installed,
                                   set_default=self.set_default_model, remove=self.remove_model)
+            searcher = HubSearcher(endpoint=self._hub_endpoint)
+            connect_hub_search(dialog, searcher, jobs, view)
             self.models_dialog, self.model_jobs, self._models_view = dialog, jobs, view  # Qt holds slots weakly
+            self.hub_searcher = searcher
             jobs.detect_machine()  # on the worker, now that the reports have somewhere to go
             jobs.refresh()
         self.models_dialog.show()
@@ -181,6 +186,8 @@ class HearthApp:
     def _stop_jobs(self) -> None:
         if self.model_jobs is not None:
             self.model_jobs.shutdown()
+        if self.hub_searcher is not None:
+            self.hub_searcher.shutdown()
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop.core.catalog import Catalog
+from desktop.core.catalog import Catalog, CatalogEntry
 from desktop.core.hardware_fit import Hardware, fit_of, recommendations
+from desktop.core.hub_listing import HubFiles, HubRepo, hub_entry
+from desktop.gui.hub_tab import HubRow
 from desktop.gui.model_manager import CatalogRow, InstalledRow, ModelManagerDialog
 from desktop.services.model_store import ModelCheck
 
@@ -22,6 +24,7 @@ class ManagerView:
         self._dialog, self._catalog, self._in_use = dialog, catalog, in_use
         self._hardware: Hardware | None = None
         self._checks: list[ModelCheck] = []
+        self._hub_entries: list[CatalogEntry] = []
         dialog.show_machine("Looking at this computer…")
 
     def show_machine(self, hardware: Hardware) -> None:
@@ -33,6 +36,24 @@ class ManagerView:
         self._checks = checks
         self._dialog.show_installed(installed_rows(checks, self._in_use()))
         self._draw_catalog()
+
+    def show_hub(self, query: str, results: list[tuple[HubRepo, HubFiles]]) -> None:
+        """A hub search's results: every model file of every repo, with its projector (the
+        repo's first, F16 preferred) and the fit for this machine."""
+        self._hub_entries = []
+        rows = []
+        for repo, listing in results:
+            projector = listing.projectors[0] if listing.projectors else None
+            for choice in listing.choices:
+                entry = hub_entry(listing, choice, projector, license_tag=repo.license)
+                self._hub_entries.append(entry)
+                rows.append(HubRow(repo.repo_id, choice.quant, choice.label, entry.download_size,
+                                   fit_of(entry, self._hardware) if self._hardware else "not known yet",
+                                   projector is not None, repo.downloads))
+        self._dialog.hub.show_results(query, rows)
+
+    def hub_entry(self, index: int) -> CatalogEntry:
+        return self._hub_entries[index]
 
     def _draw_catalog(self) -> None:
         if self._hardware is not None:

@@ -6,14 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.app.chat_controller import ChatController
+from desktop.app.model_rows import ManagerView
 from desktop.core.catalog import Catalog
 from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.hub_searcher import HubSearcher
 from desktop.services.model_jobs import ModelJobs
 
-__all__ = ["connect_dictation", "connect_model_manager", "connect_window"]
+__all__ = ["connect_dictation", "connect_hub_search", "connect_model_manager", "connect_window"]
 
 
 def connect_dictation(
@@ -59,6 +61,16 @@ def connect_model_manager(
     jobs.finished.connect(dialog.show_finished)
     jobs.failed.connect(dialog.show_failed)
     jobs.installedChanged.connect(show_installed)
+
+
+def connect_hub_search(dialog: ModelManagerDialog, searcher: HubSearcher, jobs: ModelJobs, view: ManagerView) -> None:
+    """The manager's Hugging Face tab: searches run on the searcher's thread; a chosen
+    file is pulled by the jobs worker like a catalog model."""
+    dialog.hub.searchRequested.connect(searcher.search)
+    dialog.hub.searchRequested.connect(dialog.hub.show_searching)
+    dialog.hub.pullRequested.connect(lambda index: jobs.pull(view.hub_entry(index)))
+    searcher.found.connect(view.show_hub)
+    searcher.failed.connect(lambda _query, message: dialog.hub.show_failed(message))
 
 
 def connect_window(window: MainWindow, session: ChatSession) -> ChatController:

@@ -12,6 +12,7 @@ from desktop.cli.progress_bar import ProgressBar
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import ModelFileError
 from desktop.core.hardware_fit import fit_of, recommendations
+from desktop.core.hub_listing import hub_entry, parse_reference, pick
 from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
@@ -28,9 +29,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     sub.add_parser("list", help="installed models, and the catalog marked for this machine").set_defaults(
         run=run_list)
-    pull = sub.add_parser("pull", help="download a catalog model (and its mmproj), verified")
-    pull.add_argument("name", help="a name from `hearth models list`")
+    pull = sub.add_parser("pull", help="download a catalog model, or any GGUF from the hub, verified")
+    pull.add_argument("name", help="a name from `hearth models list`, or OWNER/REPO[:QUANT] from the hub")
+    pull.add_argument("--mmproj", metavar="FILE", default=None,
+                      help="for a hub repo: the projector to pair (default: the repo's own, F16 first; '' for none)")
     pull.set_defaults(run=run_pull)
+    search = sub.add_parser("search", help="search the Hugging Face hub for GGUF models")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--limit", type=int, default=5, help="how many repositories to list (default 5)")
+    search.set_defaults(run=run_search)
     imports = sub.add_parser("import", help="import GGUF models, mmproj files or Whisper folders")
     imports.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     imports.set_defaults(run=run_import)
@@ -83,7 +90,7 @@ def run_pull(args: argparse.Namespace) -> int:
     from desktop.services.model_pull import pull_model
 
     ctx = CliContext.create()
-    entry = ctx.catalog().get(args.name)
+    entry = _hub_entry(args.name, args.mmproj) if parse_reference(args.name) else ctx.catalog().get(args.name)
     _warn_about_fit(entry)
     bar = ProgressBar(sys.stderr)
     cancel = threading.Event()
@@ -101,6 +108,48 @@ def run_pull(args: argparse.Namespace) -> int:
         print(f"installed {model.role:<7} {printable(model.name)} ({human_size(model.size)}, "
               f"sha256 {model.sha256[:12]}…)")
     return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Each matching repo with its GGUF files by quantisation, size and fit mark, and the
+    command that installs each."""
+    from desktop.services.hub_search import list_repo_files, search_hub  # the network: only when asked
+
+    query = " ".join(args.query)
+    repos = search_hub(query, limit=max(1, min(args.limit, 20)))
+    if not repos:
+        print(f"no GGUF repositories on the hub match “{printable(query)}”")
+        return 1
+    hardware = detect_hardware()
+    print(f"GGUF repositories matching “{printable(query)}”, marked for this machine ({hardware.describe()}):")
+    for repo in repos:
+        listing = list_repo_files(repo.repo_id)
+        licence = f", {printable(repo.license)}" if repo.license else ""
+        print(f"\n{printable(repo.repo_id)}  ({repo.downloads:,} downloads{licence})")
+        if not listing.choices:
+            print("    no GGUF language model files in this repository")
+            continue
+        projector = listing.projectors[0] if listing.projectors else None
+        for choice in listing.choices:
+            entry = hub_entry(listing, choice, projector)
+            reference = f"{repo.repo_id}:{choice.quant}" if choice.quant != "other" else repo.repo_id
+            print(f"    {printable(choice.quant):<8} {human_size(choice.size):>9}  {fit_of(entry, hardware):<8} "
+                  f"{printable(choice.label)}   hearth models pull {printable(reference)}")
+        for file in listing.projectors:
+            print(f"    mmproj   {human_size(file.size):>9}  (vision) {printable(file.path)}")
+    return 0
+
+
+def _hub_entry(reference: str, projector: str | None) -> CatalogEntry:
+    from desktop.services.hub_search import list_repo_files
+
+    repo, quant = parse_reference(reference) or ("", "")
+    listing = list_repo_files(repo)
+    try:
+        choice, mmproj = pick(listing, quant, projector)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from error
+    return hub_entry(listing, choice, mmproj)
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The model manager window: installed models and the catalog, marked for this machine.
+"""The model manager window: installed models, the catalog marked for this machine, and
+a search of the Hugging Face hub (`hub_tab`).
 
 Widgets only: it shows rows it is given and asks for work through signals; the app
 wires those to `ModelJobs` and to the settings.
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.units import human_duration, human_size
+from desktop.gui.hub_tab import HubSearchTab
 
 __all__ = ["CatalogRow", "InstalledRow", "ModelManagerDialog"]
 
@@ -98,8 +100,10 @@ class ModelManagerDialog(QDialog):
         catalog_tab = self._tab(self.catalog, [self.download_button],
                                 "Downloads come from Hugging Face and are checked (size, sha256, GGUF header) "
                                 "before they are installed.")
+        self.hub = HubSearchTab(self)
         self.tabs.addTab(installed_tab, "Installed")
         self.tabs.addTab(catalog_tab, "Catalog")
+        self.tabs.addTab(self.hub, "Hugging Face")
 
         self.status = QLabel("", self)
         self.status.setAccessibleName("Model manager status")
@@ -159,6 +163,7 @@ class ModelManagerDialog(QDialog):
         self.progress.show()
         self.cancel_button.show()
         self.download_button.setEnabled(False)
+        self.hub.set_busy(True)
 
     def show_progress(self, filename: str, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setRange(0, 1000)
@@ -215,6 +220,7 @@ class ModelManagerDialog(QDialog):
         self.progress.hide()
         self.cancel_button.hide()
         self.download_button.setEnabled(True)
+        self.hub.set_busy(False)
 
     def _table(self, headers: list[str]) -> QTableWidget:
         table = QTableWidget(0, len(headers), self)

@@ -165,3 +165,37 @@ def test_the_machine_is_detected_on_the_jobs_worker(qtbot, tmp_path):
     found = blocker.args[0]
     assert isinstance(found, Hardware) and found.ram_bytes > 2**30 and found.backend == "CPU"
     assert threads == ["hearth-model-jobs"]
+
+
+def test_the_hugging_face_tab_searches_and_downloads_any_gguf(qtbot, hearth, hub):
+    """Typed and searched with the keyboard; the results list each file with its fit and
+    projector; the chosen one installs paired, like a catalog model. A hub that is down
+    is one sentence, and the tab still works afterwards."""
+    dialog = hearth.open_models()
+    qtbot.waitUntil(lambda: "CPU only" in dialog.machine.text())
+    dialog.tabs.setCurrentWidget(dialog.hub)
+    tab = dialog.hub
+    hub.down = True
+    tab.query.setFocus()
+    qtbot.keyClicks(tab.query, "tiny vision")
+    qtbot.keyClick(tab.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "HTTP 503" in tab.note.text(), timeout=30_000)
+    assert tab.search_button.isEnabled() and tab.results.rowCount() == 0
+
+    hub.down = False
+    qtbot.keyClick(tab.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: tab.results.rowCount() == 2, timeout=30_000)
+    files = [cell(tab.results, r, 1) for r in range(2)]
+    assert files == ["Q4_K_M · tiny-Q4_K_M.gguf", "Q4_K_M · big-Q4_K_M.gguf"]  # of a kind, the smaller first
+    row = next(r for r in range(2) if "tiny-Q4_K_M" in cell(tab.results, r, 1))
+    assert cell(tab.results, row, 0) == REPO and cell(tab.results, row, 3) == "fits"
+    assert cell(tab.results, row, 4) == "yes"  # the repo's projector comes with it
+    assert not tab.download_button.isEnabled()  # nothing chosen yet
+    tab.results.selectRow(row)
+    with qtbot.waitSignal(hearth.model_jobs.finished, timeout=60_000) as done:
+        qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    assert f"{REPO} · Q4_K_M is installed" in done.args[0]
+    models = hearth.paths.models_dir
+    manifest = json.loads((models / "installed.json").read_text())["models"]
+    chat = next(m for m in manifest if m["name"] == "tiny-Q4_K_M.gguf")
+    assert chat["mmproj"] == "tiny-q4_k_m-mmproj-model-f16.gguf" and (models / chat["mmproj"]).is_file()
