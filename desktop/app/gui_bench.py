@@ -164,6 +164,7 @@ def measure_dictation(whisper: Path, speech: np.ndarray, *, runs: int = 3) -> Di
     failures: list[str] = []
     dictation.finalTranscript.connect(lambda text: (results.append((time.perf_counter(), text)), loop.quit()))
     dictation.failed.connect(lambda message: (failures.append(message), loop.quit()))
+    dictation.unavailable.connect(lambda message: (failures.append(message), loop.quit()))
     watchdog = QTimer()  # a transcript that never comes ends the wait, not the bench
     watchdog.setSingleShot(True)
     watchdog.timeout.connect(loop.quit)

@@ -37,11 +37,14 @@ def connect_dictation(
     def failed(message: str) -> None:
         composer.set_listening(False)
         composer.show_notice(message)
-        if message.startswith("Voice input is off"):
-            composer.talk_button.setEnabled(False)
+
+    def unavailable(message: str) -> None:
+        failed(message)
+        composer.talk_button.setEnabled(False)
 
     dictation.finalTranscript.connect(final)
     dictation.failed.connect(failed)
+    dictation.unavailable.connect(unavailable)
 
 
 def connect_model_manager(

@@ -20,6 +20,8 @@ Signals:
     partialTranscript(str): the transcript so far, while recording.
     finalTranscript(str): the whole transcript after release ('' when no speech).
     failed(str): a one-line message (no microphone, device lost, ...); nothing else breaks.
+    unavailable(str): voice input cannot work at all (the Whisper model would not load);
+        the message says why. Pressing again only repeats it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Dictation(QObject):
     partialTranscript = Signal(str)
     finalTranscript = Signal(str)
     failed = Signal(str)
+    unavailable = Signal(str)
     _closeRequested = Signal(int)  # from the worker: close that recording's stream (silent tail, lost device)
 
     def __init__(self, load_transcriber: Callable[[], Transcriber], *, device: str | int | None = None,
@@ -112,7 +115,7 @@ class Dictation(QObject):
         """Open the microphone and start recording (ignored while already recording)."""
         self.start()
         if self._load_error is not None:
-            self.failed.emit(f"Voice input is off: {self._load_error}")
+            self.unavailable.emit(f"Voice input is off: {self._load_error}")
             return
         if self._stream is not None or (self._worker is not None and self._worker.is_alive()):
             return
@@ -181,7 +184,7 @@ class Dictation(QObject):
             self.transcriber = load_transcriber()
         except HearthError as error:
             self._load_error = error
-            self.failed.emit(f"Voice input is off: {error}")
+            self.unavailable.emit(f"Voice input is off: {error}")
         finally:
             self._loaded.set()
 

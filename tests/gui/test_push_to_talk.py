@@ -157,9 +157,10 @@ def test_a_broken_whisper_model_turns_voice_off_and_nothing_else(qtbot, window, 
 
     dictation = Dictation(lambda: Transcriber(tmp_path), device="pulse")  # no model.bin there
     connect_dictation(window, dictation)
-    with qtbot.waitSignal(dictation.failed, timeout=10_000) as blocker:
+    with qtbot.waitSignal(dictation.unavailable, timeout=10_000) as blocker:
         dictation.start()
     assert "Voice input is off" in blocker.args[0] and "model.bin" in blocker.args[0]
+    assert "Voice input is off" in window.composer.notice.text()
     assert not window.composer.talk_button.isEnabled()
     assert window.composer.edit.isEnabled() and window.composer.send_button.isEnabled()
     dictation.shutdown()
