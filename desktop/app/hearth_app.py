@@ -100,7 +100,7 @@ class HearthApp:
         self.session.system_prompt = settings.system_prompt
         self.session.options = _options(settings)
         self.window.set_talk_shortcut(settings.ptt_shortcut)
-        if self._engine_config(settings) != self._engine_config(old):
+        if self._engine_key(settings) != self._engine_key(old):
             try:
                 self.engine: ChatEngine = self._make_engine(settings)
             except HearthError as error:
@@ -211,8 +211,15 @@ class HearthApp:
         return RemoteEngine(remote) if remote is not None else LlmEngine(self._engine_config(settings))
 
     def _engine_key(self, settings: Settings) -> object:
-        """What decides the engine: a new one is made only when this changes."""
-        return _remote(settings) or self._engine_config(settings)
+        """What decides the engine: a new one is made only when this changes (a remote
+        engine's address, model or key; else the local model files and their settings)."""
+        remote = _remote(settings)
+        if remote is not None:
+            return remote
+        try:
+            return self._engine_config(settings)
+        except HearthError as error:  # no local model: the engine says so when it is made
+            return str(error)
 
     def _start_api(self, settings: Settings) -> None:
         """The OpenAI-compatible API on loopback, over the window's own engine. It always

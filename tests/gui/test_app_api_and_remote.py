@@ -63,6 +63,20 @@ def test_a_remote_engine_answers_in_the_window(qtbot, apps, llama_cpp_server):
     assert "Paris" in done.args[0].text
 
 
+def test_changing_the_remote_address_switches_the_engine(qtbot, apps, llama_cpp_server):
+    """Only the local model's settings were compared: a new remote address kept the old
+    engine answering."""
+    app = apps({"remote_url": llama_cpp_server, "temperature": 0.0})
+    qtbot.waitUntil(lambda: "remote" in app.window.model_label.text(), timeout=60_000)
+    first = app.engine
+    app.apply_settings(app.settings.updated(remote_url="http://127.0.0.1:9/v1"))
+    assert app.engine is not first and app.engine.config.base_url == "http://127.0.0.1:9/v1"
+    qtbot.waitUntil(lambda: "Could not reach" in app.window.composer.notice.text(), timeout=60_000)
+    app.apply_settings(app.settings.updated(remote_url=None))  # back to this computer's llama.cpp
+    qtbot.waitUntil(lambda: "ctx" in app.window.model_label.text(), timeout=60_000)
+    assert "remote" not in app.window.model_label.text()
+
+
 def test_a_remote_engine_that_is_down_keeps_what_was_typed(qtbot, apps):
     app = apps({"remote_url": "http://127.0.0.1:9/v1"})
     qtbot.waitUntil(lambda: "Could not reach" in app.window.composer.notice.text(), timeout=60_000)
