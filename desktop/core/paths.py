@@ -8,6 +8,7 @@ the app) and the result is passed down; nothing else calls platformdirs. Setting
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ import platformdirs
 
 from desktop.core.private_files import make_private_dir, tighten
 
-__all__ = ["APP_NAME", "HearthPaths", "assets_dir", "repository_dir"]
+__all__ = ["APP_NAME", "HearthPaths", "assets_dir", "catalog_path", "repository_dir"]
 
 APP_NAME = "Hearth"
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class HearthPaths:
     config_dir: Path
     data_dir: Path
     cache_dir: Path
-    catalog_file: Path = field(default_factory=lambda: repository_dir() / "models" / "catalog.toml")
+    catalog_file: Path = field(default_factory=lambda: catalog_path())
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HearthPaths:
@@ -83,5 +84,21 @@ def repository_dir() -> Path:
 
 
 def assets_dir() -> Path:
-    """Icons, sounds and desktop files shipped with Hearth (the repository's assets/)."""
-    return repository_dir() / "assets"
+    """The icon and the sounds Hearth shows and plays: `desktop.assets` in an installed
+    wheel (setup.py maps assets/ there), else the checkout's or the bundle's assets/."""
+    return _shipped("desktop.assets") or repository_dir() / "assets"
+
+
+def catalog_path() -> Path:
+    """The model catalog: `desktop.catalog` in an installed wheel, else models/."""
+    return (_shipped("desktop.catalog") or repository_dir() / "models") / "catalog.toml"
+
+
+def _shipped(package: str) -> Path | None:
+    """Where a data package of the wheel is (they have no __init__.py: find the spec)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except ModuleNotFoundError:
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
