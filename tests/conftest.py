@@ -288,3 +288,19 @@ def xserver():
     yield env
     server.terminate()
     server.wait(10)
+
+
+# What makes a test slow or needs the sound system, read from the fixtures it uses:
+# `pytest -m "not model and not audio"` is then the quick loop (no model is loaded).
+_MODEL_FIXTURES = frozenset({"starter", "qwen_vision", "gemma", "transcriber", "cli_home", "served_hearth",
+                             "llama_cpp_server", "xserver"})  # xserver: the real app, its models and all
+_AUDIO_FIXTURES = frozenset({"speak", "virtual_microphone"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _MODEL_FIXTURES:
+            item.add_marker(pytest.mark.model)
+        if used & _AUDIO_FIXTURES:
+            item.add_marker(pytest.mark.audio)
