@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e
 # CUDA build crashed in llama_model_load when numpy came first.
 import llama_cpp.llama_cpp  # noqa: F401, I001
 
-from tests_helpers import ProcessLines
+from tests_helpers import ErrorLogs, ProcessLines
 
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
@@ -54,6 +54,18 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "hearth-home"
     monkeypatch.setenv("HEARTH_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def logfail(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test during which Hearth logged an error it did not expect. A test that
+    means to cause one says so with `caplog` or `@pytest.mark.allow_error_log`. llama.cpp's
+    own lines (an aborted decode is an error there) are left out."""
+    with ErrorLogs() as errors:
+        yield
+    if "caplog" in request.fixturenames or request.node.get_closest_marker("allow_error_log"):
+        return
+    assert not errors.unexpected(), f"unexpected ERROR log lines: {errors.unexpected()}"
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import subprocess
 import time
@@ -273,3 +274,27 @@ def visible_window(env: dict, pattern: str) -> str | None:
 THINK_FIRST = ("You think before you answer. Always reply in exactly this format:\n<think>\nyour reasoning\n"
                "</think>\nyour answer\n\nExample:\nUser: What is 2+3?\nAssistant: <think>\n2 plus 3 makes 5.\n"
                "</think>\n5")
+
+
+class ErrorLogs(logging.Handler):
+    """ERROR records of Hearth's own loggers while in the `with` block. Worker loops turn
+    a bug into a log line and a sentence for the person, so a test that passes beside one
+    would hide the bug (qutebrowser's logfail does the same). llama.cpp's own lines are
+    left out: an aborted decode is an error there, and cancelling is normal."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def __enter__(self) -> ErrorLogs:
+        logging.getLogger("desktop").addHandler(self)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        logging.getLogger("desktop").removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def unexpected(self) -> list[str]:
+        return [f"{r.name}: {r.getMessage()}" for r in self.records if not r.name.startswith("desktop.llama_cpp")]
