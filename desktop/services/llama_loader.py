@@ -103,8 +103,9 @@ def load_model(config: EngineConfig) -> LoadedModel:
         load_s=time.perf_counter() - started,
     )
     estimate = None
-    if mmproj_info and mmproj_info.image_size and mmproj_info.patch_size:
-        estimate = (mmproj_info.image_size // mmproj_info.patch_size) ** 2
+    if handler is not None and mmproj_info is not None:  # what libmtmd makes of the largest image sent
+        side = mmproj_info.max_image_side
+        estimate = handler.image_tokens(side, side)
     return LoadedModel(llama, handler, template, info, estimate)
 
 

@@ -41,7 +41,8 @@ _MESSAGE_OVERHEAD = 8  # template tokens around each message (role markers, newl
 
 @dataclass
 class _Prefill:
-    tokens: list[int]
+    tokens: list[int]  # one a KV position
+    kv_cells: int  # KV cells the prompt fills: more than its positions with an M-RoPE image
     reused: int  # prompt tokens already in the KV cache
     evaluated: int  # tokens put into the cache now
     image_count: int = 0
@@ -113,7 +114,7 @@ class LlmEngine(QueuedEngine):
                 image_encode_s=prefill.encode_s, total_s=now - started, finish_reason="cancelled",
             ), dropped_messages=len(job.history) - len(kept))
         image_count, image_tokens, encode_s = prefill.image_count, prefill.image_tokens, prefill.encode_s
-        room = llama.n_ctx() - len(tokens)
+        room = llama.n_ctx() - prefill.kv_cells
         limit = min(job.options.max_tokens or room, room)
         relay = PartRelay(job, open_closing=opens_thinking(rendered.text))
         counts, finish, unevaluated = self._sample(llama, tokens, job, limit, rendered.stops + job.options.stop, relay)
@@ -178,10 +179,10 @@ class LlmEngine(QueuedEngine):
                 except (EngineError, RuntimeError):  # an image or text chunk was aborted
                     if not job.cancel.is_set():
                         raise
-                    return _Prefill([], 0, llama.n_tokens, cancelled=True)
+                    return _Prefill([], 0, 0, llama.n_tokens, cancelled=True)
                 if result.image_count:
                     self._image_token_estimate = max(1, result.image_tokens // result.image_count)
-                return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), result.reused,
+                return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), result.kv_cells, result.reused,
                                 result.prompt_tokens - result.reused, result.image_count, result.image_tokens,
                                 result.image_encode_s)
             tokens = llama.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
@@ -195,8 +196,8 @@ class LlmEngine(QueuedEngine):
             except RuntimeError:  # llama_decode returned 2: aborted
                 if not job.cancel.is_set():
                     raise
-                return _Prefill(tokens, reused, llama.n_tokens - reused, cancelled=True)
-            return _Prefill(tokens, reused, len(tokens) - reused)
+                return _Prefill(tokens, len(tokens), reused, llama.n_tokens - reused, cancelled=True)
+            return _Prefill(tokens, len(tokens), reused, len(tokens) - reused)
         finally:
             llama_cpp.llama_set_abort_callback(llama._ctx.ctx, llama_cpp.ggml_abort_callback(), None)
 

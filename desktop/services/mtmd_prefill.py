@@ -22,16 +22,19 @@ from llama_cpp import Llama
 from llama_cpp.llama_chat_format import MTMDChatHandler
 
 from desktop.core.errors import ContextTooLongError, EngineError, ModelFileError
+from desktop.core.gguf_info import read_gguf_info
 from desktop.core.prompt import ChatMessage, common_prefix
 
 __all__ = ["HearthMtmdHandler", "PrefillResult"]
 
+_DYNAMIC_RESOLUTION = {"qwen2vl_merger", "qwen2.5vl_merger", "qwen3vl_merger"}
 _IMAGE_POSITION = -1  # written into input_ids at image positions: never matches a token
 
 
 @dataclass(frozen=True)
 class PrefillResult:
     prompt_tokens: int  # KV positions filled, text and image
+    kv_cells: int  # KV cells filled: one a token (an M-RoPE image has fewer positions than tokens)
     reused: int  # of those, kept from the previous turn
     image_count: int
     image_tokens: int
@@ -46,6 +49,27 @@ class HearthMtmdHandler(MTMDChatHandler):
         self._kv_images: dict[int, str] = {}  # KV start position -> digest of the image there
         self._bitmaps: dict[str, object] = {}  # digest -> decoded image of the last prompt (libmtmd's)
 
+    def image_tokens(self, width: int, height: int) -> int:
+        """The tokens libmtmd makes of a `width` x `height` image (after `attach`)."""
+        mtmd = self._mtmd_cpp
+        bitmap = mtmd.mtmd_bitmap_init(width, height, (ctypes.c_uint8 * (width * height * 3))())
+        text = mtmd.mtmd_input_text()
+        text.text = self.media_marker.encode()
+        text.text_len = len(text.text)
+        text.add_special = False
+        text.parse_special = True
+        chunks = mtmd.mtmd_input_chunks_init()
+        try:
+            array = (mtmd.mtmd_bitmap_p_ctypes * 1)(bitmap)
+            if mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(text), array, 1) != 0:
+                raise EngineError("libmtmd could not tokenize an image.")
+            steps = (mtmd.mtmd_input_chunks_get(chunks, i) for i in range(mtmd.mtmd_input_chunks_size(chunks)))
+            return sum(mtmd.mtmd_input_chunk_get_n_tokens(chunk) for chunk in steps
+                       if mtmd.mtmd_input_chunk_get_type(chunk) != mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT)
+        finally:
+            mtmd.mtmd_input_chunks_free(chunks)
+            mtmd.mtmd_bitmap_free(bitmap)
+
     @property
     def media_marker(self) -> str:
         return self._mtmd_cpp.mtmd_default_marker().decode("utf-8")
@@ -58,6 +82,34 @@ class HearthMtmdHandler(MTMDChatHandler):
             raise ModelFileError(
                 f"The projector {self.clip_model_path} could not be loaded for this model: {error}."
             ) from error
+
+    def _init_mtmd_context(self, llama_model: Llama) -> None:
+        """llama-cpp-python's, but a dynamic-resolution image (Qwen-VL: up to 4,096 tokens)
+        is capped at half the context, so a photo fits Hearth's default 4,096."""
+        self.verbose = llama_model.verbose
+        if self.mtmd_ctx is not None:
+            return
+        mtmd = self._mtmd_cpp
+        params = mtmd.mtmd_context_params_default()
+        params.use_gpu = self.use_gpu
+        params.print_timings = False
+        params.n_threads = llama_model.n_threads
+        enabled = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as the parent maps it: on, or else off
+        flash = llama_model.context_params.flash_attn_type == enabled
+        params.flash_attn_type = enabled if flash else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        if read_gguf_info(self.clip_model_path).projector_type in _DYNAMIC_RESOLUTION:
+            params.image_max_tokens = min(4096, llama_model.n_ctx() // 2)
+        self.mtmd_ctx = mtmd.mtmd_init_from_file(self.clip_model_path.encode(), llama_model.model, params)
+        if self.mtmd_ctx is None:
+            raise ValueError(f"Failed to load mtmd context from: {self.clip_model_path}")
+        if not mtmd.mtmd_support_vision(self.mtmd_ctx):
+            raise ValueError("Vision is not supported by this model")
+        llama_model._stack.callback(self._free_context)
+
+    def _free_context(self) -> None:
+        if self.mtmd_ctx is not None:
+            self._mtmd_cpp.mtmd_free(self.mtmd_ctx)
+            self.mtmd_ctx = None
 
     def prefill(self, llama: Llama, messages: list[ChatMessage], prompt_text: str, *,
                 add_special: bool) -> PrefillResult:
@@ -96,12 +148,18 @@ class HearthMtmdHandler(MTMDChatHandler):
         try:
             for url, digest in zip(urls, digests, strict=True):
                 if digest not in kept:
-                    kept[digest] = self._bitmaps.pop(digest, None) or self._create_bitmap_from_bytes(
-                        self.load_image(url))
+                    kept[digest] = self._bitmaps.pop(digest, None) or self._identified(
+                        self._create_bitmap_from_bytes(self.load_image(url)), digest)
         finally:
             self.release_images()
             self._bitmaps = kept
         return [kept[digest] for digest in digests]
+
+    def _identified(self, bitmap: object, digest: str) -> object:
+        """`bitmap` named by its digest: libmtmd gives the name to every chunk of the image
+        (a tiled image, SmolVLM2's or Llama 4's, is several chunks)."""
+        self._mtmd_cpp.mtmd_bitmap_set_id(bitmap, digest.encode())
+        return bitmap
 
     def release_images(self) -> None:
         """Free the decoded images kept for the next prompt (at a model's close)."""
@@ -120,7 +178,8 @@ class HearthMtmdHandler(MTMDChatHandler):
                 f"The prompt needs {total} tokens but the context holds {llama.n_ctx()}: "
                 "attach fewer images, shorten the conversation or raise the context length."
             )
-        plan = self._plan(chunks, image_ids)
+        plan = self._plan(chunks)
+        self._check_batches(llama, plan)
         first, offset, reused = self._reusable(llama, plan)
         if not llama._ctx.kv_cache_seq_rm(-1, reused, -1):  # a model whose cache cannot be cut
             first, offset, reused = 0, 0, 0
@@ -150,14 +209,23 @@ class HearthMtmdHandler(MTMDChatHandler):
             llama.n_tokens = new_n_past.value
             self._kv_images[start] = step.image_id
         return PrefillResult(
-            prompt_tokens=llama.n_tokens, reused=reused, image_count=len(image_ids),
+            prompt_tokens=llama.n_tokens, kv_cells=total, reused=reused, image_count=len(image_ids),
             image_tokens=sum(step.n_tokens for step in plan if step.tokens is None), image_encode_s=encode_s,
         )
 
-    def _plan(self, chunks: object, image_ids: list[str]) -> list[_Step]:
+    def _check_batches(self, llama: Llama, plan: list[_Step]) -> None:
+        """An image whose attention is non-causal (Gemma 3's) must be decoded in one
+        micro-batch, else llama.cpp aborts the whole process: refuse it first."""
+        ubatch = llama.context_params.n_ubatch
+        for step in plan:
+            if (step.tokens is None and step.n_tokens > ubatch
+                    and self._mtmd_cpp.mtmd_decode_use_non_causal(self.mtmd_ctx, step.chunk)):
+                raise EngineError(f"This model takes an image as {step.n_tokens} tokens at once, more than the "
+                                  f"{ubatch} it was loaded for: the image cannot be read.")
+
+    def _plan(self, chunks: object) -> list[_Step]:
         mtmd = self._mtmd_cpp
         plan: list[_Step] = []
-        images = iter(image_ids)
         for index in range(mtmd.mtmd_input_chunks_size(chunks)):
             chunk = mtmd.mtmd_input_chunks_get(chunks, index)
             if mtmd.mtmd_input_chunk_get_type(chunk) == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
@@ -166,7 +234,8 @@ class HearthMtmdHandler(MTMDChatHandler):
                 tokens = [pointer[i] for i in range(count.value)]
                 plan.append(_Step(chunk, tokens, None, len(tokens), len(tokens)))
             else:
-                plan.append(_Step(chunk, None, next(images), mtmd.mtmd_input_chunk_get_n_tokens(chunk),
+                image_id = mtmd.mtmd_input_chunk_get_id(chunk).decode()  # the digest, see _identified
+                plan.append(_Step(chunk, None, image_id, mtmd.mtmd_input_chunk_get_n_tokens(chunk),
                                   mtmd.mtmd_input_chunk_get_n_pos(chunk)))
         return plan
 
