@@ -4,6 +4,7 @@ the model catalog, and an install of it alone (no checkout on the path) runs."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -16,8 +17,15 @@ ROOT = repository_dir()
 
 
 def test_the_wheel_carries_its_files_and_runs_from_a_fresh_venv(tmp_path):
+    source = tmp_path / "source"  # a copy: building writes build/ and an .egg-info where it builds
+    for folder in ("desktop", "assets", "models"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HEARTH_CATALOG")}
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, timeout=600)
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, env=env,
+                           timeout=600)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("hearth_desktop-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -35,9 +43,8 @@ def test_the_wheel_carries_its_files_and_runs_from_a_fresh_venv(tmp_path):
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-                                str(wheel)], capture_output=True, text=True, timeout=300)
+                                str(wheel)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert installed.returncode == 0, installed.stderr
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HEARTH_CATALOG")}
     env["HEARTH_HOME"] = str(tmp_path / "home")
     hearth = fresh / "bin" / "hearth"
     where = subprocess.run([str(python), "-c", "import desktop, desktop.core.paths as p; "
