@@ -348,9 +348,11 @@ def test_a_reasoning_answer_shows_its_thinking_folded_away(qtbot, make_window, q
     assert answer.thought.body.isVisible() and "42" in answer.thought.body.text()
 
     conversation = controller.current
-    window.newConversationRequested.emit()
-    qtbot.waitUntil(lambda: not window.chat.bubbles)
-    open_conversation(qtbot, window, session, conversation)  # read back from the history
+    with qtbot.waitSignal(session.conversationOpened, timeout=10_000):  # the new chat's, empty
+        window.newConversationRequested.emit()
+    with qtbot.waitSignal(session.conversationOpened, timeout=10_000,  # read back from the history
+                          check_params_cb=lambda opened, _messages: opened == conversation):
+        window.conversationSelected.emit(conversation)
     again = window.chat.bubbles[-1]
     assert again.thought.isVisible() and again.thought.toggle.text().startswith("Thought for")
     assert again.thought.text == answer.thought.text and again.message.text == answer.text
