@@ -16,6 +16,7 @@ from desktop.core.catalog import read_catalog
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
+from desktop.core.model_roles import role_name
 from desktop.core.paths import HearthPaths, assets_dir
 from desktop.core.settings import Settings, save_settings
 from desktop.gui.main_window import MainWindow
@@ -151,7 +152,7 @@ class HearthApp:
                 dialog.show_failed(str(error))
             return
         if dialog is not None and self.model_jobs is not None:
-            dialog.show_finished(f"{name} is now the default {_ROLE_NAMES.get(role, role)}.")
+            dialog.show_finished(f"{name} is now the default {role_name(role)}.")
             self.model_jobs.refresh()
 
     def remove_model(self, name: str) -> None:
@@ -269,27 +270,25 @@ class HearthApp:
         self.window.tip.show_tip(STARTER_VISION_TIP if shown else "", action="Get a vision model…")
         if shown:
             self._tip_seen()
-        composer = self.window.composer
-        composer.vision = False
+        self.window.set_vision(False)
         if mmproj is not None:
             try:
                 projector = read_gguf_info(mmproj)
-                composer.vision = projector.is_projector
-                composer.max_image_side = projector.max_image_side
+                self.window.set_vision(projector.is_projector, projector.max_image_side)
             except HearthError:
                 pass  # the engine reports the broken file when it loads
 
     def _start_voice(self, settings: Settings) -> None:
         whisper = self._store.chosen("whisper", settings.whisper_path)
         if whisper is None:
-            self.window.composer.talk_button.setEnabled(False)
+            self.window.set_voice_available(False)
             return
         sounds = assets_dir() / "sounds"
         self.dictation = Dictation(
             lambda: Transcriber(whisper), device=settings.microphone,
             cues=CuePlayer(sounds / "ptt-start.wav", sounds / "ptt-stop.wav"),
         )
-        self.window.composer.talk_button.setEnabled(True)
+        self.window.set_voice_available(True)
         connect_dictation(self.window, self.dictation, send_after_speaking=lambda: self.settings.send_after_speaking)
         self.dictation.start()
 
@@ -303,7 +302,6 @@ class HearthApp:
             self.dictation = None
 
 
-_ROLE_NAMES = {"chat": "chat model", "mmproj": "vision projector", "whisper": "speech model"}
 
 
 def _qt_app() -> QApplication:

@@ -40,7 +40,7 @@ def connect_dictation(
 
     def unavailable(message: str) -> None:
         failed(message)
-        composer.talk_button.setEnabled(False)
+        window.set_voice_available(False)
 
     dictation.finalTranscript.connect(final)
     dictation.failed.connect(failed)

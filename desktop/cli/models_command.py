@@ -13,6 +13,7 @@ from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import ModelFileError
 from desktop.core.hardware_fit import fit_of, recommendations
 from desktop.core.hub_listing import hub_entry, parse_reference, pick
+from desktop.core.model_roles import role_name
 from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
@@ -174,7 +175,7 @@ def run_use(args: argparse.Namespace) -> int:
     if model.role == "mmproj":
         ctx.mmproj_fits(ctx.store.path_of(model))
     save_settings(ctx.paths.settings_file, ctx.settings.with_default(model.role, str(ctx.store.path_of(model))))
-    print(f"{printable(model.name)} is now the default {'speech' if model.role == 'whisper' else model.role} model")
+    print(f"{printable(model.name)} is now the default {role_name(model.role)}")
     return 0
 
 

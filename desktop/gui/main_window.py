@@ -296,10 +296,18 @@ class MainWindow(QMainWindow):
         context = f" · {info.n_ctx} ctx" if info.n_ctx else ""
         self.model_label.setText(f"{name}{vision} · {info.backend}{context}")
         self.setWindowTitle(f"Hearth — {name}")
-        self.composer.vision = info.vision
-        if info.image_max_side:
-            self.composer.max_image_side = info.image_max_side
+        self.set_vision(info.vision, info.image_max_side)
         self.set_state("Ready")
+
+    def set_vision(self, vision: bool, max_image_side: int = 0) -> None:
+        """Whether images can be attached, and the side they are scaled to (0: as before)."""
+        self.composer.vision = vision
+        if max_image_side:
+            self.composer.max_image_side = max_image_side
+
+    def set_voice_available(self, available: bool) -> None:
+        """Push-to-talk is offered only with a Whisper model that loads."""
+        self.composer.talk_button.setEnabled(available)
 
     def show_api_address(self, address: str) -> None:
         """Where the OpenAI-compatible API listens ('' when it is off)."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.model_roles import role_name
 from desktop.core.units import human_duration, human_size
 from desktop.gui.hub_tab import HubSearchTab
 
@@ -66,8 +67,6 @@ class CatalogRow:
     notes: str
 
 
-_ROLE_TEXT = {"chat": "chat model", "plumbing": "chat model", "mmproj": "vision projector",
-              "whisper": "speech (Whisper)", "shard": "model part"}
 
 
 class ModelManagerDialog(QDialog):
@@ -143,7 +142,7 @@ class ModelManagerDialog(QDialog):
         self.installed.setRowCount(len(rows))
         for index, row in enumerate(rows):
             name = row.name + (f"  (+ {row.paired_with})" if row.paired_with else "")
-            kind = ("chat model + vision" if row.paired_with else _ROLE_TEXT.get(row.role, row.role)) + (
+            kind = ("chat model + vision" if row.paired_with else role_name(row.role)) + (
                 " • default" if row.is_default else "")
             self._set_row(self.installed, index, [name, kind, human_size(row.size),
                                                   "ok" if not row.problem else row.problem, row.location])

@@ -14,15 +14,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Literal
 
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import best_projector, read_gguf_info
+from desktop.core.model_roles import LANGUAGE_ROLES, Role
 
 __all__ = ["LANGUAGE_ROLES", "InstalledModel", "ModelCheck", "ModelStore", "Role", "sha256_of"]
 
-Role = Literal["chat", "plumbing", "mmproj", "whisper", "shard"]  # shard: 2nd.. part of a split GGUF
-LANGUAGE_ROLES: tuple[Role, ...] = ("chat", "plumbing")  # a language model, whatever it is kept for
 _CHUNK = 4 * 1024 * 1024
 
 
