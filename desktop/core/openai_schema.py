@@ -42,7 +42,6 @@ __all__ = [
     "decode_chat_request",
     "error_body",
     "parse_chat_request",
-    "to_openai_messages",
 ]
 
 _FINISH = {"stop": "stop", "length": "length", "cancelled": "stop"}
@@ -183,20 +182,6 @@ def completion_chunk(chunk_id: str, *, model: str, delta: dict[str, str],
         "id": chunk_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
     }
-
-
-def to_openai_messages(history: tuple[Message, ...] | list[Message], system_prompt: str | None) -> list[dict]:
-    """Hearth's conversation as OpenAI messages (images as `image_url` data URIs)."""
-    messages: list[dict] = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    for message in history:
-        if not message.images:
-            messages.append({"role": message.role, "content": message.text})
-            continue
-        parts: list[dict] = [{"type": "image_url", "image_url": {"url": a.data_uri}} for a in message.images]
-        if message.text:
-            parts.append({"type": "text", "text": message.text})
-        messages.append({"role": message.role, "content": parts})
-    return messages
 
 
 def _content(content: Any, where: str) -> tuple[str, tuple[tuple[str, str], ...]]:

@@ -19,7 +19,9 @@ ChatMessage = dict[str, Any]
 
 
 def to_chat_messages(history: Sequence[Message], system_prompt: str | None) -> list[ChatMessage]:
-    """Chat messages for `history`, preceded by the system prompt when there is one."""
+    """Chat messages for `history`, preceded by the system prompt when there is one: the
+    OpenAI shape (images as `image_url` data URIs), for the local template and for a
+    remote engine alike."""
     messages: list[ChatMessage] = []
     if system_prompt:
         messages.append({"role": "system", "content": system_prompt})
@@ -29,7 +31,8 @@ def to_chat_messages(history: Sequence[Message], system_prompt: str | None) -> l
                 {"type": "image_url", "image_url": {"url": image.data_uri}}
                 for image in message.images
             ]
-            parts.append({"type": "text", "text": message.text})
+            if message.text:  # an image alone is a message too
+                parts.append({"type": "text", "text": message.text})
             messages.append({"role": message.role, "content": parts})
         else:
             messages.append({"role": message.role, "content": message.text})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from desktop.core.engine_types import Answer, AnswerStats, EngineInfo, FinishReason
 from desktop.core.errors import EngineError, HearthError
-from desktop.core.openai_schema import to_openai_messages
+from desktop.core.prompt import to_chat_messages
 from desktop.services.answer_stream import AnswerJob, PartRelay, QueuedEngine
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class RemoteEngine(QueuedEngine):
         finish: FinishReason = "stop"
         try:
             stream = self._client.chat.completions.create(
-                model=self._info.model_name, messages=to_openai_messages(job.history, job.system_prompt),
+                model=self._info.model_name, messages=to_chat_messages(job.history, job.system_prompt),
                 stream=True, temperature=options.temperature, top_p=options.top_p,
                 max_tokens=options.max_tokens, seed=options.seed, stop=list(options.stop) or None,
             )

@@ -14,8 +14,8 @@ from desktop.core.openai_schema import (
     ApiRequestError,
     completion_response,
     parse_chat_request,
-    to_openai_messages,
 )
+from desktop.core.prompt import to_chat_messages
 
 
 def png_uri(color="red") -> str:
@@ -78,7 +78,9 @@ def test_answers_and_history_are_written_in_openai_shape():
 
     image = parse_chat_request({"model": "m", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": png_uri()}}]}]}).history[0].images[0]
-    sent = to_openai_messages([Message(role="user", text="What is it?", images=(image,))], "Be brief.")
+    sent = to_chat_messages([Message(role="user", text="What is it?", images=(image,)),
+                             Message(role="user", text="", images=(image,))], "Be brief.")
     assert sent[0] == {"role": "system", "content": "Be brief."}
     assert sent[1]["content"][0]["image_url"]["url"].startswith("data:image/")
     assert sent[1]["content"][1] == {"type": "text", "text": "What is it?"}
+    assert len(sent[2]["content"]) == 1  # an image alone: no empty text part
