@@ -60,6 +60,9 @@ class LlmEngine(QueuedEngine):
         super().__init__()
         self.config = config
         self._model: LoadedModel | None = None
+        # Tokens an image of history may take when trimming it to the context: libmtmd's
+        # count for the largest image Hearth sends (every image is scaled down to it), so
+        # the old turns kept always fit, whatever size the last image happened to be.
         self._image_token_estimate = 256
         # Called by llama.cpp between graph nodes during a prefill (only then: it costs a
         # Python call per node); True aborts llama_decode.
@@ -180,8 +183,6 @@ class LlmEngine(QueuedEngine):
                     if not job.cancel.is_set():
                         raise
                     return _Prefill([], 0, 0, llama.n_tokens, cancelled=True)
-                if result.image_count:
-                    self._image_token_estimate = max(1, result.image_tokens // result.image_count)
                 return _Prefill(llama.input_ids[: llama.n_tokens].tolist(), result.kv_cells, result.reused,
                                 result.prompt_tokens - result.reused, result.image_count, result.image_tokens,
                                 result.image_encode_s)

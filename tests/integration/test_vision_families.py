@@ -240,3 +240,23 @@ def test_a_non_causal_image_larger_than_the_micro_batch_is_refused_not_aborted(p
         assert engine.ask([Message.user("What is it?", (image,))], options=GREEDY).result().stats.image_tokens == 256
     finally:
         engine.close()
+
+
+def test_old_turns_are_trimmed_for_the_largest_image_whatever_came_last(pairs, picture_files):
+    """History is trimmed to the context with an estimate of each image's tokens. It used
+    to become the last image's count: after a small picture, two photos were kept and the
+    prompt overflowed the context."""
+    model, mmproj = pairs["qwen2.5-vl"]
+    engine = LlmEngine(EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=4096))
+    try:
+        side = engine.wait_ready().image_max_side
+        small, photo = (load_image(picture_files[name], max_side=side) for name in ("small", "photo"))
+        history = [Message.user("And this?", (small,))]
+        history.append(Message.assistant(engine.ask(history, options=GREEDY).result().text))
+        for _ in range(2):
+            history.append(Message.user("And this?", (photo,)))
+            answer = engine.ask(history, options=GREEDY).result()  # raised ContextTooLongError before
+            history.append(Message.assistant(answer.text))
+        assert answer.dropped_messages >= 2 and answer.stats.image_count == 1  # the older photo's turn went
+    finally:
+        engine.close()
