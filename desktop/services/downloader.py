@@ -20,7 +20,6 @@ import errno
 import io
 import os
 import re
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,12 +34,10 @@ from tqdm.auto import tqdm
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import read_gguf_info
-from desktop.core.units import human_size
-from desktop.services.model_store import sha256_of
+from desktop.services.model_files import SPARE_BYTES, Cancelled, check_free_space, sha256_of
 
 __all__ = ["SPARE_BYTES", "DownloadCancelled", "DownloadError", "DownloadProgress", "FileRequest", "download_file"]
 
-SPARE_BYTES = 64 * 1024 * 1024  # kept free beyond what a download needs
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -48,7 +45,7 @@ class DownloadError(HearthError):
     """The download could not be completed; nothing was installed."""
 
 
-class DownloadCancelled(DownloadError):
+class DownloadCancelled(DownloadError, Cancelled):
     """The person cancelled; huggingface_hub removes its partial file."""
 
 
@@ -93,12 +90,7 @@ def download_file(
     request = _with_hub_facts(request, meta)
     resume = _resumable_bytes(part, meta.etag)
     if request.size is not None:
-        free = shutil.disk_usage(staging).free
-        if free < request.size - resume + SPARE_BYTES:
-            raise DownloadError(
-                f"Not enough free disk space for {request.filename}: {human_size(request.size - resume)} "
-                f"needed, {human_size(free)} free in {models_dir}."
-            )
+        check_free_space(staging, request.size - resume, what=request.filename)
     try:
         with part.open("ab") as handle:
             http_get(meta.location, handle, resume_size=resume, headers=build_hf_headers(),

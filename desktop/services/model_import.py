@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 import struct
 import threading
@@ -27,12 +26,12 @@ from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import GgufInfo, best_projector, check_pair, read_gguf_info
 from desktop.core.safe_files import file_kind, open_regular, printable
 from desktop.core.units import human_size
+from desktop.services.model_files import Cancelled, check_free_space, written_whole
 from desktop.services.model_store import LANGUAGE_ROLES, InstalledModel, ModelStore, Role
 
 __all__ = ["ImportReport", "import_models", "whisper_folder_problem"]
 
 _CHUNK = 8 * 1024 * 1024
-_SPARE_BYTES = 64 * 1024 * 1024
 _MAX_FOLDER_ENTRIES = 1000  # a Whisper folder holds a handful of files
 _CT2_VERSIONS = range(2, 7)  # model.bin format versions that name their spec; CTranslate2 4 writes 6
 _MIN_MODEL_BIN = 1024 * 1024  # the smallest Whisper (tiny, int8) is about 40 MB
@@ -236,42 +235,25 @@ def _copy_into(source: Path, folder: Path, progress: Callable[[str, int, int], N
     files = [source / name for name in _folder_files(source)] if is_folder else [source]
     total = sum(f.stat().st_size for f in files)
     folder.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(folder).free
-    if free < total + _SPARE_BYTES:
-        raise ModelFileError(
-            f"Not enough free disk space to import {shown}: {human_size(total)} needed, "
-            f"{human_size(free)} free."
-        )
-    part = target.with_name(target.name + ".part")
-    _remove(part)
+    check_free_space(folder, total, what=f"importing {shown}")
     done = 0
     digest = hashlib.sha256()
-    try:
-        for file in files:
-            out = part / file.relative_to(source) if is_folder else part
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with open_regular(file, ModelFileError, what="a model file", follow_links=not is_folder) as reader, \
-                    out.open("wb") as writer:
-                while block := reader.read(_CHUNK):
-                    if cancel.is_set():
-                        raise ModelFileError(f"Import of {shown} cancelled.")
-                    writer.write(block)
-                    digest.update(block)
-                    done += len(block)
-                    progress(source.name, done, total)
-    except OSError as error:
-        _remove(part)
-        raise ModelFileError(f"Could not copy {shown} into the models folder: {error.strerror}.") from error
-    except ModelFileError:
-        _remove(part)
-        raise
-    _remove(target)
-    os.replace(part, target)
+    with written_whole(target) as part:
+        try:
+            for file in files:
+                out = part / file.relative_to(source) if is_folder else part
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with open_regular(file, ModelFileError, what="a model file", follow_links=not is_folder) as reader, \
+                        out.open("wb") as writer:
+                    while block := reader.read(_CHUNK):
+                        if cancel.is_set():
+                            raise Cancelled(f"Import of {shown} cancelled.")
+                        writer.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        progress(source.name, done, total)
+        except OSError as error:
+            raise ModelFileError(f"Could not copy {shown} into the models folder: {error.strerror}.") from error
     return None if is_folder else digest.hexdigest()
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()

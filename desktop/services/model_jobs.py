@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import HearthError
 from desktop.services.hardware import detect_hardware
+from desktop.services.model_files import Cancelled
 from desktop.services.model_import import import_models
 from desktop.services.model_store import ModelStore
 from desktop.services.starter_models import install_starter_models
@@ -119,8 +120,8 @@ class ModelJobs(QObject):
             bad = []
             for model in self._store.installed():
                 if cancel.is_set():
-                    raise _Partly("Check cancelled.")
-                check = self._store.check(model, full=True)
+                    raise Cancelled("Check cancelled.")
+                check = self._store.check(model, full=True, cancel=cancel)  # Cancel stops a long hash too
                 if not check.ok:
                     bad.append(check.problem)
             if bad:

@@ -18,15 +18,14 @@ from pathlib import Path
 from desktop.core.catalog import CatalogEntry, RemoteFile
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
-from desktop.core.units import human_size
 from desktop.services.downloader import (
-    SPARE_BYTES,
     DownloadCancelled,
     DownloadError,
     DownloadProgress,
     FileRequest,
     download_file,
 )
+from desktop.services.model_files import check_free_space, remove
 from desktop.services.model_import import whisper_folder_problem
 from desktop.services.model_store import InstalledModel, ModelStore
 
@@ -51,12 +50,7 @@ def pull_model(
         return present
     staging = store.models_dir / ".downloads" / entry.name
     staging.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(staging).free
-    if free < entry.download_size + SPARE_BYTES:
-        raise DownloadError(
-            f"Not enough free disk space for {entry.title}: {human_size(entry.download_size)} needed, "
-            f"{human_size(free)} free in {store.models_dir}."
-        )
+    check_free_space(staging, entry.download_size, what=entry.title)
     try:
         if entry.kind == "whisper":
             return [_pull_whisper(entry, store, staging, endpoint, progress, cancel)]
@@ -115,8 +109,7 @@ def _pull_whisper(entry: CatalogEntry, store: ModelStore, staging: Path, endpoin
         shutil.rmtree(staging, ignore_errors=True)
         raise DownloadError(f"{entry.title} was not installed: {problem}")
     target = store.models_dir / entry.name
-    if target.exists():
-        shutil.rmtree(target)
+    remove(target)
     os.replace(folder, target)
     shutil.rmtree(staging, ignore_errors=True)
     model = store.describe(entry.name, "whisper", f"hub {entry.repo}", catalog=entry.name)

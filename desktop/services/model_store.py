@@ -7,36 +7,18 @@ is still the one that was verified at install time.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-from collections.abc import Callable
+import threading
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import best_projector, read_gguf_info
 from desktop.core.model_roles import LANGUAGE_ROLES, Role
+from desktop.services.model_files import remove, sha256_of, written_whole
 
-__all__ = ["LANGUAGE_ROLES", "InstalledModel", "ModelCheck", "ModelStore", "Role", "sha256_of"]
+__all__ = ["LANGUAGE_ROLES", "InstalledModel", "ModelCheck", "ModelStore", "Role"]
 
-_CHUNK = 4 * 1024 * 1024
-
-
-def sha256_of(path: Path, *, cancelled: Callable[[], bool] = lambda: False) -> str:
-    """sha256 of a file, or of a folder's files in name order (a Whisper model)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(file.relative_to(path).as_posix().encode())
-        with file.open("rb") as handle:
-            while block := handle.read(_CHUNK):
-                if cancelled():
-                    raise InterruptedError("hashing cancelled")
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _size_and_mtime(path: Path) -> tuple[int, int]:
@@ -131,22 +113,15 @@ class ModelStore:
         if entry is None:
             known = ", ".join(m.name for m in self.installed()) or "none"
             raise ModelFileError(f"No installed model called {name!r}; installed: {known}.")
-        path = self.path_of(entry)
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+        remove(self.path_of(entry))
         self._write([replace(m, mmproj="") if m.mmproj == name else m
                      for m in self.installed() if m.name != name])
         return entry
 
     def _write(self, models: list[InstalledModel]) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        part = self._manifest.with_name(self._manifest.name + ".part")
-        part.write_text(
-            json.dumps({"models": [asdict(m) for m in models]}, indent=2), encoding="utf-8"
-        )
-        os.replace(part, self._manifest)
+        with written_whole(self._manifest) as part:
+            part.write_text(json.dumps({"models": [asdict(m) for m in models]}, indent=2), encoding="utf-8")
 
     def describe(
         self, name: str, role: Role, source: str, *, note: str = "", sha256: str | None = None,
@@ -160,9 +135,9 @@ class ModelStore:
             source=source, note=note, mmproj=mmproj, catalog=catalog,
         )
 
-    def check(self, model: InstalledModel, *, full: bool) -> ModelCheck:
+    def check(self, model: InstalledModel, *, full: bool, cancel: threading.Event | None = None) -> ModelCheck:
         """Quick check: present with the recorded size and mtime, and a readable GGUF
-        header. Full: sha256 too."""
+        header. Full: sha256 too (`cancel` stops it: `Cancelled`)."""
         path = self.path_of(model)
         if not path.exists():
             return ModelCheck(model, path, False, f"{model.name} is missing from {self.models_dir}.")
@@ -172,7 +147,7 @@ class ModelStore:
                 model, path, False,
                 f"{model.name} has {size:,} bytes, {model.size:,} expected: damaged or replaced.",
             )
-        if (full or mtime != model.mtime_ns) and sha256_of(path) != model.sha256:
+        if (full or mtime != model.mtime_ns) and sha256_of(path, cancel=cancel) != model.sha256:
             return ModelCheck(model, path, False, f"{model.name} fails its sha256 check.")
         if path.suffix == ".gguf":
             try:

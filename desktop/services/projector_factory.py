@@ -8,11 +8,12 @@ encode, inject, generate); only the answers about images are meaningless.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from gguf import GGUFWriter
+
+from desktop.services.model_files import written_whole
 
 __all__ = ["write_test_projector"]
 
@@ -27,7 +28,12 @@ _PATCH = 16
 def write_test_projector(path: str | Path, *, text_width: int, seed: int = 0) -> Path:
     """Write the projector to `path` (via a `.part` file, so it appears whole)."""
     target = Path(path)
-    part = target.with_name(target.name + ".part")
+    with written_whole(target) as part:
+        _write(part, text_width, seed)
+    return target
+
+
+def _write(part: Path, text_width: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
 
     def weights(*shape: int) -> np.ndarray:
@@ -84,5 +90,3 @@ def write_test_projector(path: str | Path, *, text_width: int, seed: int = 0) ->
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    os.replace(part, target)
-    return target

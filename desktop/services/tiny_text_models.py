@@ -15,12 +15,13 @@ it looks up by text (`<start_of_image>`, `<fake_token_around_image>`, ...).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from gguf import GGUFWriter, TokenType
+
+from desktop.services.model_files import written_whole
 
 __all__ = ["TEXT_WIDTH", "TextSpec", "write_text_model"]
 
@@ -59,6 +60,12 @@ def _byte_tokens() -> list[str]:
 
 def write_text_model(path: Path, spec: TextSpec, *, seed: int = 0) -> Path:
     """Write `spec`'s tiny model to `path` (via a `.part` file, so it appears whole)."""
+    with written_whole(path) as part:
+        _write(part, spec, seed)
+    return path
+
+
+def _write(part: Path, spec: TextSpec, seed: int) -> None:
     rng = np.random.default_rng(seed)
     newline = _byte_tokens()[ord("\n")]
     tokens = [*_byte_tokens(), newline * 2, *spec.specials]
@@ -68,7 +75,6 @@ def write_text_model(path: Path, spec: TextSpec, *, seed: int = 0) -> Path:
     def matrix(rows: int, cols: int, scale: float = 1.0) -> np.ndarray:
         return (rng.standard_normal((rows, cols)) * scale / np.sqrt(cols)).astype(np.float16)
 
-    part = path.with_name(path.name + ".part")
     writer = GGUFWriter(str(part), arch=arch)
     writer.add_name(f"Hearth tiny {arch} (random weights)")
     writer.add_context_length(32768)
@@ -136,6 +142,4 @@ def write_text_model(path: Path, spec: TextSpec, *, seed: int = 0) -> Path:
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    os.replace(part, path)
-    return path
 

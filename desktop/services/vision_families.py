@@ -21,13 +21,13 @@ megabyte and is written in a fraction of a second.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from gguf import GGUFWriter
 
+from desktop.services.model_files import written_whole
 from desktop.services.tiny_text_models import TEXT_WIDTH, TextSpec, write_text_model
 
 __all__ = ["FAMILIES", "write_family_pair"]
@@ -239,9 +239,8 @@ def write_family_pair(family: str, folder: Path, *, seed: int = 0) -> tuple[Path
     folder.mkdir(parents=True, exist_ok=True)
     model = write_text_model(folder / f"tiny-{family}.gguf", text, seed=seed)
     mmproj = folder / f"mmproj-tiny-{family}.gguf"
-    part = mmproj.with_name(mmproj.name + ".part")
-    projector = _Projector(part, projector_type, seed)
-    build(projector)
-    projector.close()
-    os.replace(part, mmproj)
+    with written_whole(mmproj) as part:
+        projector = _Projector(part, projector_type, seed)
+        build(projector)
+        projector.close()
     return model, mmproj

@@ -14,6 +14,7 @@ from desktop.services.downloader import (
     FileRequest,
     download_file,
 )
+from desktop.services.model_files import DiskFullError
 from desktop.services.projector_factory import write_test_projector
 
 REPO = "hearth-test/tiny-vision-GGUF"
@@ -97,7 +98,7 @@ def test_server_down_is_one_clear_sentence(tmp_path, gguf_bytes):
 
 
 def test_not_enough_disk_is_checked_first(hub, tmp_path):
-    with pytest.raises(DownloadError, match="Not enough free disk"):
+    with pytest.raises(DiskFullError, match="Not enough free disk"):
         download_file(FileRequest(repo=REPO, filename="mmproj-tiny.gguf", size=10**15), models_dir=tmp_path,
                       endpoint=hub.url)
     assert not any(m == "GET" for m, _k, _r in hub.requests)

@@ -12,6 +12,7 @@ from tests_helpers import HubServer, write_test_catalog, write_tiny_language_mod
 
 from desktop.core.catalog import read_catalog
 from desktop.services.downloader import DownloadCancelled, DownloadError
+from desktop.services.model_files import DiskFullError
 from desktop.services.model_pull import pull_model
 from desktop.services.model_store import ModelStore
 from desktop.services.projector_factory import write_test_projector
@@ -143,7 +144,7 @@ def test_full_disk_is_refused_before_downloading(hub, hub_files, tmp_path, small
     hub.files[f"{REPO}/huge.gguf"] = big
     fields = vision_entry(hub_files, file="huge.gguf", size=len(big))
     store = ModelStore(small_disk / "models")
-    with pytest.raises(DownloadError, match="Not enough free disk space"):
+    with pytest.raises(DiskFullError, match="Not enough free disk space"):
         pull_model(entry_from(tmp_path, fields), store, endpoint=hub.url)
     assert not any(method == "GET" for method, _k, _r in hub.requests)
 
