@@ -3,7 +3,6 @@ session, and each real model loaded once per session."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e
 # CUDA build crashed in llama_model_load when numpy came first.
 import llama_cpp.llama_cpp  # noqa: F401, I001
 
-from tests_helpers import ErrorLogs, ProcessLines
+from tests_helpers import ErrorLogs, ProcessLines, write_settings_home
 
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
@@ -142,30 +141,7 @@ def speak(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def cli_home(isolated_home: Path, starter: StarterModels) -> Path:
     """A HEARTH_HOME whose settings point at the starter models (no copy of the files)."""
-    config = isolated_home / "config"
-    config.mkdir(parents=True, exist_ok=True, mode=0o700)  # as Hearth makes it (else it says it fixed it)
-    (config / "settings.json").write_text(json.dumps({
-        "model_path": str(starter.chat),
-        "mmproj_path": str(starter.mmproj),
-        "whisper_path": str(starter.whisper),
-    }))
-    (config / "settings.json").chmod(0o600)
-    return isolated_home
-
-
-@pytest.fixture
-def run_hearth(isolated_home: Path):
-    """Run the real `hearth` console script in a subprocess; returns CompletedProcess."""
-    hearth = Path(sys.executable).with_name("hearth")
-
-    def run(*args: str, timeout: float = 300, stdin: str | None = None) -> subprocess.CompletedProcess:
-        env = dict(os.environ, HEARTH_HOME=str(isolated_home))
-        return subprocess.run(
-            [str(hearth), *args], capture_output=True, text=True, timeout=timeout, env=env,
-            input=stdin,
-        )
-
-    return run
+    return write_settings_home(isolated_home, starter)
 
 
 @pytest.fixture(scope="session")
@@ -190,43 +166,6 @@ def virtual_microphone():
         subprocess.run(["paplay", "--device=hearth_sink", str(wav)], check=True)
 
     return play
-
-
-@dataclass(frozen=True)
-class ServedHearth:
-    url: str  # base URL, ending in /v1
-    api_key: str
-    stderr: ProcessLines
-
-
-def _settings_home(root: Path, starter: StarterModels) -> Path:
-    (root / "config").mkdir(parents=True, exist_ok=True, mode=0o700)
-    (root / "config" / "settings.json").write_text(json.dumps({
-        "model_path": str(starter.chat), "mmproj_path": str(starter.mmproj), "whisper_path": str(starter.whisper),
-    }))
-    (root / "config" / "settings.json").chmod(0o600)
-    return root
-
-
-@pytest.fixture(scope="session")
-def served_hearth(tmp_path_factory: pytest.TempPathFactory, starter: StarterModels) -> Iterator[ServedHearth]:
-    """A real `hearth serve` on a free loopback port, with an API key, for the session."""
-    home = _settings_home(tmp_path_factory.mktemp("served-home"), starter)
-    key = "sk-hearth-test"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("hearth")), "serve", "--port", "0"],
-        env=dict(os.environ, HEARTH_HOME=str(home), HEARTH_API_KEY=key), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )
-    out, err = ProcessLines(process.stdout), ProcessLines(process.stderr)
-    try:
-        url = out.wait_for("Serving").split(" on ")[1].split()[0]
-        yield ServedHearth(url=url, api_key=key, stderr=err)
-    finally:
-        process.terminate()
-        process.wait(30)
-        out.close(process.stdout)
-        err.close(process.stderr)
 
 
 @pytest.fixture(scope="session")

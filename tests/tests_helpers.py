@@ -298,3 +298,17 @@ class ErrorLogs(logging.Handler):
 
     def unexpected(self) -> list[str]:
         return [f"{r.name}: {r.getMessage()}" for r in self.records if not r.name.startswith("desktop.llama_cpp")]
+
+
+def write_settings_home(root: Path, starter) -> Path:
+    """A HEARTH_HOME at `root` whose settings point at the starter models (no copy of the
+    files), made owner-only as Hearth makes it (else Hearth says it fixed it)."""
+    import json
+
+    config = root / "config"
+    config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (config / "settings.json").write_text(json.dumps({
+        "model_path": str(starter.chat), "mmproj_path": str(starter.mmproj), "whisper_path": str(starter.whisper),
+    }))
+    (config / "settings.json").chmod(0o600)
+    return root
