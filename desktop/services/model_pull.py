@@ -26,8 +26,8 @@ from desktop.services.downloader import (
     download_file,
 )
 from desktop.services.model_files import check_free_space, remove
-from desktop.services.model_import import whisper_folder_problem
 from desktop.services.model_store import InstalledModel, ModelStore
+from desktop.services.whisper_folder import whisper_folder_problem
 
 __all__ = ["PullProgress", "pull_model"]
 

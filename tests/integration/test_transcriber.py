@@ -124,3 +124,16 @@ def test_speech_recognition_sends_no_telemetry(starter, speak, tmp_path):
     internet = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
     assert internet == [], internet[:5]
     assert not (home / ".cache" / "Microsoft").exists()
+
+
+def test_a_folder_that_is_not_whisper_is_one_sentence_before_ctranslate2_sees_it(tmp_path):
+    """The transcriber makes the same check as an import or a pull (services/whisper_folder),
+    so a damaged model.bin is a sentence, not CTranslate2's own error."""
+    from desktop.core.errors import ModelFileError
+    from desktop.services.transcriber import Transcriber
+
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "model.bin").write_bytes(b"\x06\x00" * 8)
+    with pytest.raises(ModelFileError, match=r"model\.bin is only .*, too small to hold a model"):
+        Transcriber(tmp_path)
