@@ -79,7 +79,9 @@ print(len(set(os.listdir("/proc/self/task")) - before))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="the check counts the process's threads in /proc, which only Linux has; the code it "
+                           "checks (raw llama.cpp in its own process) is the same on every platform")
 def test_the_bench_leaves_no_llama_cpp_thread_team_in_its_process(starter):
     """Raw llama.cpp is measured in a process of its own. In the bench's process, beside
     Hearth's engine thread, its OpenMP team made libgomp count more threads than CPUs and
