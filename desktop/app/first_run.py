@@ -37,7 +37,7 @@ def run_setup(paths: HearthPaths, dialog: SetupDialog | None = None) -> str | No
     if not starter_packages_present():
         return NO_MODEL_MESSAGE
     dialog = dialog or SetupDialog()
-    jobs = ModelJobs(ModelStore(paths.models_dir))
+    jobs = ModelJobs(paths.models_dir)
     jobs.started.connect(dialog.show_step)  # the dialog's slots: queued onto the GUI thread
     jobs.status.connect(dialog.show_step)
     jobs.finished.connect(dialog.finish)

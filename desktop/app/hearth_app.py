@@ -10,10 +10,16 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
-from desktop.app.wiring import connect_dictation, connect_hub_search, connect_model_manager, connect_window
+from desktop.app.wiring import (
+    connect_dictation,
+    connect_hub_search,
+    connect_model_manager,
+    connect_window,
+    disconnect_dictation,
+)
 from desktop.core.api_policy import new_api_key
 from desktop.core.catalog import read_catalog
-from desktop.core.engine_types import EngineConfig, GenerationOptions
+from desktop.core.engine_types import GenerationOptions
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.model_roles import role_name
@@ -27,12 +33,11 @@ from desktop.services.answer_stream import ChatEngine
 from desktop.services.audio_devices import CuePlayer, input_device_names
 from desktop.services.chat_session import ChatSession
 from desktop.services.dictation import Dictation
+from desktop.services.engine_choice import EngineChoice, EngineRequest, choose_engine
 from desktop.services.hub_searcher import HubSearcher
 from desktop.services.llama_runtime import backend_info
-from desktop.services.llm_engine import LlmEngine
 from desktop.services.model_jobs import ModelJobs
 from desktop.services.model_store import ModelStore
-from desktop.services.remote_engine import RemoteConfig, RemoteEngine
 from desktop.services.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
 from desktop.services.transcriber import Transcriber
 
@@ -51,8 +56,9 @@ class HearthApp:
         self.paths = paths
         self._hub_endpoint = hub_endpoint  # None: huggingface_hub's own (HF_ENDPOINT or the hub)
         self.settings = settings
-        self._store = ModelStore(paths.models_dir)
-        self.engine: ChatEngine = self._make_engine(settings)
+        self._store = ModelStore(paths.models_dir)  # read here; the model jobs' worker writes with its own
+        self.choice = self._choose(settings)
+        self.engine: ChatEngine = self.choice.make()
         self.session = ChatSession(
             self.engine, paths.history_db, system_prompt=settings.system_prompt,
             options=_options(settings),
@@ -101,13 +107,15 @@ class HearthApp:
         self.session.system_prompt = settings.system_prompt
         self.session.options = _options(settings)
         self.window.set_talk_shortcut(settings.ptt_shortcut)
-        if self._engine_key(settings) != self._engine_key(old):
+        choice = self._choose(settings)
+        if choice != self.choice:
             try:
-                self.engine: ChatEngine = self._make_engine(settings)
-            except HearthError as error:
+                engine = choice.make()
+            except HearthError as error:  # the engine in use goes on answering
                 self.window.show_engine_failure(str(error))
                 return
-            self.window.model_label.setText("Loading model…")
+            self.choice, self.engine = choice, engine
+            self.window.show_engine_loading()
             self._announce_vision(settings)
             self.session.set_engine(self.engine)
         if (settings.whisper_path, settings.microphone) != (old.whisper_path, old.microphone):
@@ -125,7 +133,7 @@ class HearthApp:
             dialog = ModelManagerDialog(self.window)
             catalog = read_catalog(self.paths.catalog_file)
             view = ManagerView(dialog, catalog, in_use=self._in_use)
-            jobs = ModelJobs(self._store, endpoint=self._hub_endpoint)
+            jobs = ModelJobs(self._store.models_dir, endpoint=self._hub_endpoint)
             jobs.machineDetected.connect(view.show_machine)
             jobs.installedChanged.connect(self.picker_binding.refresh)
             connect_model_manager(dialog, jobs, catalog, show_installed=view.show_installed,
@@ -145,7 +153,10 @@ class HearthApp:
         dialog = self.models_dialog
         try:
             if role == "mmproj":
-                check_pair(read_gguf_info(self._engine_config(self.settings).model_path), read_gguf_info(path))
+                local = self._choose(self.settings, local=True)
+                if local.local is None:
+                    raise ModelFileError(local.problem)
+                check_pair(read_gguf_info(local.local.model_path), read_gguf_info(path))
             self.apply_settings(self.settings.with_default(role, str(path)))
         except (HearthError, ValueError) as error:
             if dialog is not None:
@@ -165,9 +176,8 @@ class HearthApp:
             self.model_jobs.remove(name)
 
     def _in_use(self) -> set[Path]:
-        config = self._engine_config(self.settings)
         whisper = self._store.chosen("whisper", self.settings.whisper_path)
-        return {p for p in (config.model_path, config.mmproj_path, whisper) if p is not None}
+        return self.choice.files() | ({whisper} if whisper is not None else set())
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -207,20 +217,9 @@ class HearthApp:
             self.settings = self.settings.updated(vision_tip_seen=True)
             save_settings(self.paths.settings_file, self.settings)
 
-    def _make_engine(self, settings: Settings) -> ChatEngine:
-        remote = _remote(settings)
-        return RemoteEngine(remote) if remote is not None else LlmEngine(self._engine_config(settings))
-
-    def _engine_key(self, settings: Settings) -> object:
-        """What decides the engine: a new one is made only when this changes (a remote
-        engine's address, model or key; else the local model files and their settings)."""
-        remote = _remote(settings)
-        if remote is not None:
-            return remote
-        try:
-            return self._engine_config(settings)
-        except HearthError as error:  # no local model: the engine says so when it is made
-            return str(error)
+    def _choose(self, settings: Settings, *, local: bool = False) -> EngineChoice:
+        """The engine for `settings`, by the rule the command line follows too."""
+        return choose_engine(settings, self._store, EngineRequest(local=local))
 
     def _start_api(self, settings: Settings) -> None:
         """The OpenAI-compatible API on loopback, over the window's own engine. It always
@@ -240,7 +239,7 @@ class HearthApp:
             self.window.show_api_address(server.start())
         except HearthError as error:
             self.window.show_api_address("")
-            self.window.composer.show_notice(str(error))
+            self.window.show_notice(str(error))
             return
         self.api_server = server
 
@@ -252,19 +251,11 @@ class HearthApp:
     def _api_transcriber(self) -> Transcriber | None:
         return self.dictation.transcriber if self.dictation is not None else None
 
-    def _engine_config(self, settings: Settings) -> EngineConfig:
-        model = self._store.chosen("chat", settings.model_path)
-        if model is None:
-            raise ModelFileError("No chat model is installed: run `hearth models install-starter` (or `make run`).")
-        mmproj = self._store.projector_for(model, settings.mmproj_path)
-        return EngineConfig(model_path=model, mmproj_path=mmproj, n_ctx=settings.n_ctx,
-                            gpu_offload=settings.gpu_offload)
-
     def _announce_vision(self, settings: Settings) -> None:
         """Images can be attached while the model loads when a projector is configured."""
-        if _remote(settings) is not None:
-            return  # the remote engine says when it is ready
-        mmproj = self._engine_config(settings).mmproj_path
+        if self.choice.local is None:
+            return  # a remote engine says when it is ready; no model: the engine's failure says so
+        mmproj = self.choice.local.mmproj_path
         starter = mmproj is not None and mmproj.name == TEST_PROJECTOR
         shown = starter and not settings.vision_tip_seen  # once; the model manager says it too
         self.window.tip.show_tip(STARTER_VISION_TIP if shown else "", action="Get a vision model…")
@@ -295,8 +286,7 @@ class HearthApp:
     def _stop_voice(self) -> None:
         if self.dictation is not None:
             self.dictation.shutdown()
-            for signal in (self.window.composer.talkPressed, self.window.composer.talkReleased):
-                signal.disconnect()
+            disconnect_dictation(self.window, self.dictation)
             if self.dictation.transcriber is not None:
                 self.dictation.transcriber.close()
             self.dictation = None
@@ -308,13 +298,6 @@ def _qt_app() -> QApplication:
     app = QApplication.instance()
     assert isinstance(app, QApplication), "make the QApplication before the HearthApp"
     return app
-
-
-def _remote(settings: Settings) -> RemoteConfig | None:
-    if not settings.remote_url:
-        return None
-    return RemoteConfig(base_url=settings.remote_url, model=settings.remote_model or None,
-                        api_key=settings.remote_api_key or None)
 
 
 def _options(settings: Settings) -> GenerationOptions:

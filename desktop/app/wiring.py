@@ -47,6 +47,12 @@ def connect_dictation(
     dictation.unavailable.connect(unavailable)
 
 
+def disconnect_dictation(window: MainWindow, dictation: Dictation) -> None:
+    """Undo `connect_dictation`'s hold on the composer (its own signals die with it)."""
+    window.composer.talkPressed.disconnect(dictation.press)
+    window.composer.talkReleased.disconnect(dictation.release)
+
+
 def connect_model_manager(
     dialog: ModelManagerDialog, jobs: ModelJobs, catalog: Catalog, *, show_installed: Callable[[list], None],
     set_default: Callable[[str, str], None], remove: Callable[[str], None],

@@ -17,9 +17,7 @@ from desktop.core.errors import AudioError, EngineError, HearthError
 from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
 from desktop.core.safe_files import printable
-from desktop.services.answer_stream import ChatEngine
-from desktop.services.llm_engine import AnswerStream, LlmEngine
-from desktop.services.remote_engine import RemoteEngine
+from desktop.services.answer_stream import AnswerStream
 from desktop.services.transcriber import Transcriber, Transcript
 
 __all__ = ["register"]
@@ -58,16 +56,16 @@ def run_ask(args: argparse.Namespace) -> int:
     # The audio first: a bad file (a FIFO, /dev/zero, a 1 Hz header) is refused in one
     # line before any model is opened; read_wav reads only bounded regular files.
     samples = read_wav(args.audio) if args.audio else None
-    remote = ctx.remote_config(args)
-    if remote is not None:
+    choice = ctx.engine(args, vision=bool(args.image))
+    if choice.local is None:  # a remote engine: it checks what it can read
         images = tuple(load_image(p) for p in args.image)
-        model_name, mmproj = remote.model or remote.base_url, None
+        remote = choice.remote
+        model_name, mmproj = (remote.model or remote.base_url) if remote else "", None
     else:
-        model = ctx.chat_model(args.model)
-        model_info = read_gguf_info(model)  # a bad model file fails here, before anything else
-        mmproj = ctx.mmproj(model, args.mmproj) if args.image else None
+        model_info = read_gguf_info(choice.local.model_path)  # a bad model file fails here, before anything else
+        mmproj = choice.local.mmproj_path
         images = _load_images(args.image, mmproj, model_info)
-        model_name = model.name
+        model_name = choice.local.model_path.name
     question = args.question.strip()
     if not question and samples is None:
         raise EngineError("Nothing to ask: give a question, --audio WAV, or both.")
@@ -88,7 +86,7 @@ def run_ask(args: argparse.Namespace) -> int:
     note = ctx.projector_note(mmproj)
     if note and not args.json:
         print(note, file=sys.stderr)
-    engine = RemoteEngine(remote) if remote is not None else LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    engine = choice.make()
     try:
         info = engine.wait_ready()
         stream = engine.ask(
@@ -110,16 +108,10 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def run_chat(args: argparse.Namespace) -> int:
     ctx = CliContext.create()
-    remote = ctx.remote_config(args)
-    engine: ChatEngine
-    if remote is not None:
-        model_info, mmproj = None, None
-        engine = RemoteEngine(remote)
-    else:
-        model = ctx.chat_model(args.model)
-        model_info = read_gguf_info(model)
-        mmproj = ctx.mmproj(model, args.mmproj)
-        engine = LlmEngine(ctx.engine_config(model, mmproj, args.ctx))
+    choice = ctx.engine(args)
+    model_info = read_gguf_info(choice.local.model_path) if choice.local else None
+    mmproj = choice.local.mmproj_path if choice.local else None
+    engine = choice.make()
     history: list[Message] = []
     pending: list[Attachment] = []
     system = ctx.settings.system_prompt if args.system is None else args.system

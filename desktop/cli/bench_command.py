@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,8 @@ def run_bench(args: argparse.Namespace) -> int:
         figures = {"machine": _machine(), "command": "hearth bench --voice-only", "speech": voice[0]}
         print(json.dumps(figures, indent=2) if args.json else _voice_table(figures))
         return 0
-    model = ctx.chat_model(None)
-    mmproj = ctx.mmproj(model, None)
+    config = ctx.local_engine()
+    model, mmproj = config.model_path, config.mmproj_path
     figures: dict[str, Any] = {"model": model.name, "machine": _machine(), "command": "hearth bench"}
 
     say("peak memory of a turn with an image…")
@@ -95,7 +96,7 @@ def run_bench(args: argparse.Namespace) -> int:
         figures["speech"], transcribing = voice
     say("GUI thread while an answer streams…")
     with tempfile.TemporaryDirectory() as scratch:
-        gui_engine = LlmEngine(ctx.engine_config(model, None, None))
+        gui_engine = LlmEngine(replace(config, mmproj_path=None))
         try:
             streaming = measure_stalls(gui_engine, Path(scratch) / "bench.sqlite3")
         finally:

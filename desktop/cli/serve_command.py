@@ -51,9 +51,9 @@ def run_serve(args: argparse.Namespace) -> int:
         key = new_api_key()
     check_bind_address(args.host, expose=args.expose, api_key=key)
     ctx = CliContext.create()
-    model = ctx.chat_model(args.model)
-    read_gguf_info(model)  # a bad model file fails here, before anything listens
-    engine = LlmEngine(ctx.engine_config(model, ctx.mmproj(model, args.mmproj), args.ctx))
+    config = ctx.local_engine(args)  # serves this computer's llama.cpp, whatever remote engine the window uses
+    read_gguf_info(config.model_path)  # a bad model file fails here, before anything listens
+    engine = LlmEngine(config)
     transcriber = _whisper(ctx)
     report = lambda line: print(f"hearth serve: {line}", file=sys.stderr, flush=True)  # noqa: E731
     hosts, any_address = accepted_hosts(args.host)

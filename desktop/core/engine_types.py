@@ -5,11 +5,11 @@ These are what services hand to the CLI and (as signal arguments) to the window.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Answer", "AnswerStats", "EngineConfig", "EngineInfo", "FinishReason", "GenerationOptions"]
+__all__ = ["Answer", "AnswerDetails", "AnswerStats", "EngineConfig", "EngineInfo", "FinishReason", "GenerationOptions"]
 
 FinishReason = Literal["stop", "length", "cancelled"]
 
@@ -88,10 +88,46 @@ class Answer:
     thinking_s: float = 0.0  # from the first token to the end of the thinking
 
 
-def stored_stats(answer: Answer) -> dict[str, object]:
-    """What is kept with an answer in the history: its statistics, and a reasoning
-    model's thinking with how long it took (shown again, never sent back to the model)."""
-    record: dict[str, object] = asdict(answer.stats)
-    if answer.reasoning:
-        record.update(reasoning=answer.reasoning, thinking_s=answer.thinking_s)
-    return record
+@dataclass(frozen=True)
+class AnswerDetails:
+    """What is kept with an answer in the history beside its text, and shown under it:
+    its statistics (None when none were kept) and a reasoning model's thinking with how
+    long it took (shown again, never sent back to the model). Stored as one flat JSON
+    object, the statistics' fields beside `reasoning` and `thinking_s`."""
+
+    stats: AnswerStats | None = None
+    reasoning: str = ""
+    thinking_s: float = 0.0
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerDetails:
+        return cls(answer.stats, answer.reasoning, answer.thinking_s if answer.reasoning else 0.0)
+
+    def to_json(self) -> dict[str, object]:
+        record: dict[str, object] = asdict(self.stats) if self.stats is not None else {}
+        if self.reasoning:
+            record.update(reasoning=self.reasoning, thinking_s=self.thinking_s)
+        return record
+
+    @classmethod
+    def from_json(cls, raw: object) -> AnswerDetails:
+        """Read back what `to_json` wrote, also from an older or damaged history: a field
+        that is missing or of the wrong type reads as zero, never as an error."""
+        if not isinstance(raw, dict):
+            return cls()
+        stats = None
+        if any(name in raw for name in _STATS_FIELDS):
+            values = {name: _number(raw.get(name), kind) for name, kind in _STATS_FIELDS.items()}
+            finish = raw.get("finish_reason")
+            stats = AnswerStats(**values, finish_reason=finish if finish in ("stop", "length", "cancelled") else "stop")
+        reasoning = raw.get("reasoning")
+        return cls(stats, reasoning if isinstance(reasoning, str) else "", _number(raw.get("thinking_s"), float))
+
+
+_STATS_FIELDS = {f.name: int if f.type == "int" else float for f in fields(AnswerStats) if f.name != "finish_reason"}
+
+
+def _number(value: object, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value < 0:
+        return kind(0)  # also NaN and negatives: nothing measured is below zero
+    return kind(min(value, 1e12))

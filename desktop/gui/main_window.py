@@ -314,6 +314,13 @@ class MainWindow(QMainWindow):
         self.api_label.setText(f"API: {address}" if address else "")
         self.api_label.setToolTip(f'OpenAI(base_url="{address}", api_key="…")' if address else "")
 
+    def show_engine_loading(self) -> None:
+        self.model_label.setText("Loading model…")
+
+    def show_notice(self, message: str) -> None:
+        """One line above the composer (a problem the person should know of)."""
+        self.composer.show_notice(message)
+
     def show_engine_failure(self, message: str) -> None:
         self.model_label.setText("No model loaded")
         self.setWindowTitle("Hearth")

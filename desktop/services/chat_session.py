@@ -42,7 +42,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.conversation import Attachment, Message
-from desktop.core.engine_types import Answer, GenerationOptions, stored_stats
+from desktop.core.engine_types import Answer, AnswerDetails, GenerationOptions
 from desktop.core.errors import HearthError
 from desktop.services.answer_stream import AnswerStream, ChatEngine
 from desktop.services.conversation_store import ConversationStore
@@ -356,7 +356,7 @@ class ChatSession(QObject):
 
     def _store_answer(self, conversation: int, answer: Answer) -> None:
         reply = Message.assistant(answer.text)  # the thinking is kept apart, never sent back to the model
-        self._db().append(conversation, reply, stats=stored_stats(answer))
+        self._db().append(conversation, reply, details=AnswerDetails.of(answer))
         self.answerFinished.emit(answer)
         self._emit_conversations()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.conversation import Attachment, Message
+from desktop.core.engine_types import AnswerDetails
 from desktop.services.history_file import StoreError, open_history
 
 __all__ = ["ConversationStore", "ConversationSummary", "SearchHit", "StoreError", "StoredMessage"]
@@ -87,7 +88,7 @@ class StoredMessage:
     id: int
     position: int
     message: Message
-    stats: dict[str, Any] | None
+    details: AnswerDetails | None  # an answer's statistics and thinking; None for a question
     created_at: float
 
 
@@ -173,7 +174,7 @@ class ConversationStore:
 
     # -- messages --------------------------------------------------------------------
 
-    def append(self, conversation_id: int, message: Message, *, stats: dict[str, Any] | None = None) -> int:
+    def append(self, conversation_id: int, message: Message, *, details: AnswerDetails | None = None) -> int:
         """Store `message` (and its images) at the end of the conversation, committed."""
         now = time.time()
         try:
@@ -187,7 +188,7 @@ class ConversationStore:
                     "INSERT INTO messages (conversation_id, position, role, text, created_at, stats) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (conversation_id, position, message.role, message.text, now,
-                     json.dumps(stats) if stats is not None else None),
+                     json.dumps(details.to_json()) if details is not None else None),
                 ).lastrowid
                 for index, image in enumerate(message.images):
                     self._db.execute(
@@ -216,7 +217,7 @@ class ConversationStore:
             StoredMessage(
                 id=row[0], position=row[1],
                 message=Message(role=row[2], text=row[3], images=tuple(images.get(row[0], ()))),
-                stats=json.loads(row[4]) if row[4] else None, created_at=row[5],
+                details=_details(row[4]), created_at=row[5],
             )
             for row in rows
         ]
@@ -278,7 +279,7 @@ class ConversationStore:
                     {"name": i.source_name, "width": i.width, "height": i.height, "data_uri": i.data_uri}
                     for i in s.message.images
                 ],
-                "stats": s.stats,
+                "stats": s.details.to_json() if s.details is not None else None,
                 "created_at": s.created_at,
             }
             for s in self.messages(conversation_id)
@@ -319,6 +320,15 @@ class ConversationStore:
                 return self._db.execute(sql, args)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"The history database {self.path} could not be written: {error}.") from error
+
+
+def _details(stored: str | None) -> AnswerDetails | None:
+    if not stored:
+        return None
+    try:
+        return AnswerDetails.from_json(json.loads(stored))
+    except ValueError:  # a damaged row: the answer's text is what matters
+        return AnswerDetails()
 
 
 def _png_bytes(image: Attachment) -> bytes:

@@ -2,7 +2,9 @@
 
 One worker thread runs the jobs in order (two downloads at once would only share the
 bandwidth); `cancel()` stops the job in flight (a download leaves nothing installed),
-`shutdown()` cancels and joins. The store is only touched from the worker thread.
+`shutdown()` cancels and joins. The jobs make their own `ModelStore` and touch it only
+from the worker thread: it is the one writer of the manifest. Others read it with their
+own store (a write replaces the file whole, so a reader never sees half of one).
 
 Signals:
     progress(str, int, int, float, float): file name, bytes done, bytes total,
@@ -53,9 +55,9 @@ class ModelJobs(QObject):
     installedChanged = Signal(list)
     machineDetected = Signal(object)
 
-    def __init__(self, store: ModelStore, *, endpoint: str | None = None) -> None:
+    def __init__(self, models_dir: Path, *, endpoint: str | None = None) -> None:
         super().__init__()
-        self._store = store
+        self._store = ModelStore(models_dir)
         self._endpoint = endpoint
         self._jobs: queue.Queue[tuple[str, Callable[[threading.Event], str]] | None] = queue.Queue()
         self._cancel = threading.Event()

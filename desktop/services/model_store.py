@@ -51,7 +51,9 @@ class ModelCheck:
 
 
 class ModelStore:
-    """Reads and writes the models folder's manifest. Not thread-safe; one owner."""
+    """Reads and writes the models folder's manifest. Not thread-safe: one owner per instance;
+    the manifest is written whole (`written_whole`), so another thread may read it with a
+    store of its own while the model jobs' worker, its one writer in the app, changes it."""
 
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir

@@ -119,3 +119,17 @@ def test_the_settings_dialog_switches_the_api(qtbot, apps):
     dialog.accept()
     assert app.window.api_label.text() == "" and app.api_server is None
     assert app.settings.api_key == second_key  # kept for the next time it is switched on
+
+
+def test_a_remote_engine_with_no_local_model_installed(qtbot, isolated_home):
+    """With only a remote engine, asking what the app keeps open or pairing a projector
+    raised inside a Qt slot (the local engine's files were computed, and there were none)."""
+    app = start(qtbot, {"remote_url": "http://127.0.0.1:9/v1"})
+    try:
+        assert app.choice.local is None and app._in_use() == set()
+        dialog = app.open_models()
+        app.set_default_model("mmproj", "projector.gguf")
+        assert dialog.status.text().startswith("No chat model is installed")
+        assert app.settings.mmproj_path is None
+    finally:
+        app.shutdown()

@@ -138,7 +138,7 @@ def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
     finally:
         store.close()
     assert [s.message.role for s in kept] == ["user", "assistant"]  # the stopped answer is kept
-    assert kept[1].message.text and kept[1].stats["finish_reason"] == "cancelled"
+    assert kept[1].message.text and kept[1].details.stats.finish_reason == "cancelled"
 
 
 def test_the_window_remembers_its_size_sidebar_and_conversation(qtbot, cli_home):

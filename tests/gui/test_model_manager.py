@@ -145,7 +145,6 @@ def test_the_machine_is_detected_on_the_jobs_worker(qtbot, tmp_path):
     from desktop.core.hardware_fit import Hardware
     from desktop.services import hardware as hardware_module
     from desktop.services.model_jobs import ModelJobs
-    from desktop.services.model_store import ModelStore
 
     threads: list[str] = []
     real = hardware_module.total_ram_bytes
@@ -154,7 +153,7 @@ def test_the_machine_is_detected_on_the_jobs_worker(qtbot, tmp_path):
         threads.append(threading.current_thread().name)
         return real()
 
-    jobs = ModelJobs(ModelStore(tmp_path / "models"))
+    jobs = ModelJobs(tmp_path / "models")
     try:
         hardware_module.total_ram_bytes = recording_total_ram_bytes
         with qtbot.waitSignal(jobs.machineDetected, timeout=30_000) as blocker:

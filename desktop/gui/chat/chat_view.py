@@ -22,7 +22,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Message
-from desktop.core.engine_types import Answer, stored_stats
+from desktop.core.engine_types import Answer, AnswerDetails
 from desktop.gui.chat.message_widgets import AssistantMessage, MessageWidget, UserMessage
 from desktop.gui.chat.welcome import Welcome
 from desktop.gui.icons import IconButton
@@ -99,7 +99,7 @@ class ChatView(QScrollArea):
         self.clear()
         self._older = list(stored[:-FIRST_SHOWN]) if len(stored) > FIRST_SHOWN else []
         for item in stored[len(self._older):]:
-            self.add_message(item.message, item.stats)
+            self.add_message(item.message, item.details)
         self._stick = True
         self.scroll_to_bottom()
         self._backfill_left = BACKFILL
@@ -116,8 +116,8 @@ class ChatView(QScrollArea):
         self._streaming = None
         self._show_welcome()
 
-    def add_message(self, message: Message, stats: dict | None = None) -> MessageWidget:
-        bubble = self._make(message, self._next_position(), stats)
+    def add_message(self, message: Message, details: AnswerDetails | None = None) -> MessageWidget:
+        bubble = self._make(message, self._next_position(), details)
         self._layout.insertWidget(self._layout.count() - 1, bubble)
         bubble.show()
         self.bubbles.append(bubble)
@@ -178,7 +178,7 @@ class ChatView(QScrollArea):
             self.begin_answer()
         assert self._streaming is not None
         self._streaming.message = Message.assistant(answer.text)
-        self._streaming.finish(answer.text, stored_stats(answer))
+        self._streaming.finish(answer.text, AnswerDetails.of(answer))
         self._streaming = None
         self._mark_last_answer()
 
@@ -239,7 +239,7 @@ class ChatView(QScrollArea):
         batch, self._older = self._older[-count:], self._older[:-count]
         bar = self.verticalScrollBar()
         self._anchor = None if self._stick else (bar.maximum(), bar.value())  # at the bottom: it stays there
-        built = [self._make(item.message, item.position, item.stats) for item in batch]
+        built = [self._make(item.message, item.position, item.details) for item in batch]
         for index, bubble in enumerate(built):
             self._layout.insertWidget(1 + index, bubble)  # after the welcome
         self.bubbles[:0] = built
@@ -269,13 +269,13 @@ class ChatView(QScrollArea):
 
     # -- private -------------------------------------------------------------------------
 
-    def _make(self, message: Message, position: int, stats: dict | None) -> MessageWidget:
+    def _make(self, message: Message, position: int, details: AnswerDetails | None) -> MessageWidget:
         bubble: MessageWidget
         if message.role == "user":
             bubble = UserMessage(message, position, self.column)
         else:
             bubble = AssistantMessage(message, position, self.column)
-            bubble.set_stats(stats)
+            bubble.set_details(details)
         bubble.set_busy(self._busy)
         self._connect(bubble)
         return bubble

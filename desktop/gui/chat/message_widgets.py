@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.conversation import Attachment, Message
+from desktop.core.engine_types import AnswerDetails, AnswerStats
 from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.chat.attachments import attachment_pixmap
 from desktop.gui.chat.thought_section import ThoughtSection
@@ -38,18 +39,17 @@ _COPIED_MS = 1500
 _THINKING_MS = 450
 
 
-def stats_line(stats: dict) -> str:
+def stats_line(stats: AnswerStats) -> str:
     """One quiet line of what applies to this answer; nothing that does not."""
     parts = []
-    if stats.get("ttft_s") is not None:
-        parts.append(f"first token {stats['ttft_s']:.2f} s")
-    steps = stats.get("completion_tokens", 0) - 1
-    if steps > 0 and stats.get("decode_s", 0) > 0:
-        parts.append(f"{steps / stats['decode_s']:.1f} tokens/s")
-    encode_ms = stats.get("image_encode_s", 0) * 1000
-    if stats.get("image_count") and encode_ms >= 1:  # a follow-up reuses the encoded image
+    if stats.ttft_s > 0:
+        parts.append(f"first token {stats.ttft_s:.2f} s")
+    if stats.decode_tps > 0:
+        parts.append(f"{stats.decode_tps:.1f} tokens/s")
+    encode_ms = stats.image_encode_s * 1000
+    if stats.image_count and encode_ms >= 1:  # a follow-up reuses the encoded image
         parts.append(f"image encode {encode_ms:.0f} ms")
-    if stats.get("finish_reason") == "cancelled":
+    if stats.finish_reason == "cancelled":
         parts.append("stopped")
     return " · ".join(parts)
 
@@ -278,20 +278,20 @@ class AssistantMessage(MessageWidget):
         self.thinking.hide()
         self.thought.append(delta)
 
-    def finish(self, text: str, stats: dict | None) -> None:
+    def finish(self, text: str, details: AnswerDetails | None) -> None:
         self._pulse.stop()
         self.thinking.hide()
         self.streaming = False
         self.text = text
         self.view.set_text(text, streaming=False)
-        self.set_stats(stats)
+        self.set_details(details)
         self.actions.show()
 
-    def set_stats(self, stats: dict | None) -> None:
-        """The statistics line, and the thinking kept with them (`stored_stats`)."""
-        if stats and stats.get("reasoning"):
-            self.thought.set_thought(str(stats["reasoning"]), float(stats.get("thinking_s") or 0.0))
-        line = stats_line(stats) if stats else ""
+    def set_details(self, details: AnswerDetails | None) -> None:
+        """The statistics line, and the thinking kept with them."""
+        if details is not None and details.reasoning:
+            self.thought.set_thought(details.reasoning, details.thinking_s)
+        line = stats_line(details.stats) if details is not None and details.stats is not None else ""
         self.stats_label.setText(line)
         self.stats_label.setVisible(bool(line))
 

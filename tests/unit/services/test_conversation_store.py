@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from desktop.core.conversation import Message
+from desktop.core.engine_types import AnswerDetails, AnswerStats
 from desktop.core.images import load_image
 from desktop.services.conversation_store import ConversationStore, StoreError
 
@@ -29,14 +30,18 @@ def test_messages_and_images_survive_reopening(tmp_path, image):
     store = ConversationStore(path)
     cid = store.create("Trip")
     store.append(cid, Message.user("Where is this?", (image,)))
-    store.append(cid, Message.assistant("A beach."), stats={"ttft_s": 0.5})
+    details = AnswerDetails(AnswerStats(ttft_s=0.5, prompt_tokens=30, prefill_tokens=30, prefill_s=0.2,
+                                        completion_tokens=11, decode_s=0.5, image_count=1, image_tokens=9,
+                                        image_encode_s=0.1, total_s=1.0, finish_reason="length"),
+                            reasoning="It has sand.", thinking_s=0.25)
+    store.append(cid, Message.assistant("A beach."), details=details)
     store.close()
 
     reopened = ConversationStore(path)
     stored = reopened.messages(cid)
     assert [s.message.text for s in stored] == ["Where is this?", "A beach."]
     assert stored[0].message.images[0].data_uri == image.data_uri
-    assert stored[1].stats == {"ttft_s": 0.5}
+    assert stored[1].details == details and stored[0].details is None
     assert reopened.conversations()[0].message_count == 2
     assert reopened.integrity_ok()
     reopened.close()
@@ -103,3 +108,25 @@ def test_a_folder_in_the_way_is_a_clear_error_and_nothing_is_moved(tmp_path):
     with pytest.raises(StoreError, match="cannot be opened"):
         ConversationStore(path)
     assert path.is_dir() and not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_answer_details_from_an_older_or_damaged_history(tmp_path):
+    """A history row holds JSON Hearth wrote, maybe by an older version or damaged: it
+    reads as typed details with zeros for what is missing or wrong, never as an error."""
+    path = tmp_path / "h.sqlite3"
+    store = ConversationStore(path)
+    cid = store.create("Old")
+    for text in ("older", "damaged", "hostile", "not json"):
+        store.append(cid, Message.assistant(text))
+    rows = (json.dumps({"ttft_s": 0.5, "completion_tokens": 11, "decode_s": 0.5}),
+            json.dumps({"ttft_s": "soon", "decode_s": float("nan"), "finish_reason": "exploded", "reasoning": 7}),
+            json.dumps([1, 2]), "{not json")
+    with store._db:
+        for position, row in enumerate(rows):
+            store._db.execute("UPDATE messages SET stats = ? WHERE position = ?", (row, position))
+    older, damaged, hostile, broken = (m.details for m in store.messages(cid))
+    assert (older.stats.ttft_s, older.stats.decode_tps, older.stats.image_count) == (0.5, 20.0, 0)
+    assert (damaged.stats.ttft_s, damaged.stats.decode_s, damaged.stats.finish_reason) == (0.0, 0.0, "stop")
+    assert damaged.reasoning == ""
+    assert hostile == AnswerDetails() and broken == AnswerDetails()
+    store.close()
