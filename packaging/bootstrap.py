@@ -16,7 +16,7 @@ The accelerator is picked like this, unless CMAKE_ARGS is set by the caller:
 Everywhere but macOS the CPU code is built as llama.cpp's releases and Ollama build it:
 one module per CPU generation (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS: x64, sse42,
 haswell, skylakex, icelake, zen4, ... on x86-64; armv8.x/9.x on ARM Linux), and Hearth
-loads the best one for the machine it runs on (desktop/services/ggml_backends.py). So a
+loads the best one for the machine it runs on (desktop/services/engines/ggml_backends.py). So a
 cached wheel runs everywhere, at the speed of a -march=native build. The modules go to
 llama_cpp/lib beside libllama (CMAKE_INSTALL_BINDIR), where Hearth looks for them.
 """

@@ -24,16 +24,16 @@ from tests_helpers import ErrorLogs, ProcessLines, write_settings_home
 
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import (
+from desktop.services.engines.llm_engine import LlmEngine
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import (
     CHAT_MODEL,
     PLUMBING_MODEL,
     TEST_PROJECTOR,
     WHISPER_MODEL,
     install_starter_models,
 )
-from desktop.services.transcriber import Transcriber
+from desktop.services.speech.transcriber import Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -179,7 +179,7 @@ def llama_cpp_server(starter: StarterModels) -> Iterator[str]:
         port = probe.getsockname()[1]
     # llama-cpp-python loads none of llama.cpp's backend modules (abetlen/llama-cpp-python#2069),
     # and Hearth's wheel has its CPU code in them: load them as Hearth does, then run the server
-    server = ("from desktop.services.ggml_backends import load_backends; load_backends(); import runpy; "
+    server = ("from desktop.services.engines.ggml_backends import load_backends; load_backends(); import runpy; "
               "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
     process = subprocess.Popen(
         [sys.executable, "-c", server, "--model", str(starter.chat), "--host", "127.0.0.1",

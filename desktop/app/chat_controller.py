@@ -2,7 +2,8 @@
 
 - Each conversation keeps its own draft, and an edit of an earlier message belongs
   to the conversation it was started in: switching away takes it along, coming back
-  brings it back.
+  brings it back. The drafts' text is kept in the history database a moment after
+  typing stops, on every switch and at quit, and comes back at the next start.
 - An answer keeps streaming into the conversation it was asked in while another is
   open; going back shows it, still streaming.
 - While an answer streams, its conversation's Regenerate and Edit are off and Enter
@@ -24,11 +25,12 @@ from desktop.core.engine_types import Answer
 from desktop.gui.chat.composer import Draft
 from desktop.gui.main_window import MainWindow
 from desktop.gui.tip_bar import UNDO_SECONDS
-from desktop.services.chat_session import ChatSession
+from desktop.services.history.chat_session import ChatSession
 
 __all__ = ["NEW", "ChatController"]
 
 NEW = -1  # a new conversation that has no messages (and no id) yet
+_KEEP_DRAFTS_MS = 1000  # after the last keystroke: a crash loses at most this second
 
 
 class ChatController(QObject):
@@ -45,6 +47,10 @@ class ChatController(QObject):
         self.titles: dict[int, str] = {}
         self.deleted: list[tuple[int, bool]] = []  # (conversation, was it open), still undoable
         self._purge_timers: dict[int, QTimer] = {}
+        self._keep_timer = QTimer(self)
+        self._keep_timer.setSingleShot(True)
+        self._keep_timer.setInterval(_KEEP_DRAFTS_MS)
+        self._keep_timer.timeout.connect(self.keep_drafts)
         self._connect()
 
     def _connect(self) -> None:
@@ -77,6 +83,9 @@ class ChatController(QObject):
         chat.regenerateRequested.connect(self._regenerate)
         chat.editRequested.connect(self._edit)
         composer.editingChanged.connect(chat.set_editing)
+        # Drafts outlive a quit.
+        session.draftsLoaded.connect(self._drafts_loaded)
+        composer.edit.textChanged.connect(self._keep_timer.start)
 
     # -- conversations -------------------------------------------------------------------
 
@@ -90,6 +99,7 @@ class ChatController(QObject):
         self.drafts[self.current] = self.composer.take_draft()
         self.composer.restore_draft(self.drafts.pop(conversation, Draft()))
         self.current = conversation
+        self.keep_drafts()
         self.window.sidebar.set_current(None if conversation == NEW else conversation)
         self.window.set_conversation_title(self.titles.get(conversation, ""))
         if conversation == NEW:
@@ -120,6 +130,7 @@ class ChatController(QObject):
         timer = self._purge_timers.pop(conversation, None)
         if timer is not None:
             timer.deleteLater()
+        self.drafts.pop(conversation, None)  # deleted means gone, its draft too
         self.session.purge(conversation)
 
     def undo_delete(self) -> None:
@@ -133,6 +144,21 @@ class ChatController(QObject):
             self.session.restore(conversation)
             if was_open and self.current == NEW:
                 self.switch_to(conversation)
+
+    def keep_drafts(self) -> None:
+        """Hand every draft's text to the session to keep (the open one's included)."""
+        self._keep_timer.stop()
+        texts = {conversation: _text_of(draft) for conversation, draft in self.drafts.items()}
+        texts[self.current] = self.composer.edit.toPlainText()
+        self.session.keep_drafts({c: t for c, t in texts.items() if t.strip()})
+
+    def _drafts_loaded(self, kept: dict) -> None:
+        """The last run's drafts: into the open composer if it is still empty, else kept."""
+        for conversation, text in kept.items():
+            if conversation == self.current and not self.composer.edit.toPlainText().strip():
+                self.composer.restore_draft(Draft(text=text))
+            elif conversation != self.current:
+                self.drafts.setdefault(conversation, Draft(text=text))
 
     def _listed(self, summaries: list) -> None:
         self.titles = {s.id: s.title for s in summaries}
@@ -234,3 +260,8 @@ class ChatController(QObject):
         if self.answering is not None:
             title = self.titles.get(self.answering, "")
             self.window.set_state(f"Answering in “{title}”…" if not here and title else "Answering…")
+
+
+def _text_of(draft: Draft) -> str:
+    """The words a draft holds: an edit's text while editing, else the message's."""
+    return draft.editing[1] if draft.editing is not None else draft.text

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QDialog
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings
 from desktop.gui.setup_dialog import SetupDialog
-from desktop.services.model_jobs import ModelJobs
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import starter_packages_present
+from desktop.services.models.model_jobs import ModelJobs
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import starter_packages_present
 
 __all__ = ["NO_MODEL_MESSAGE", "needs_setup", "run_setup"]
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import QApplication
 from desktop.app.wiring import connect_window
 from desktop.core.engine_types import GenerationOptions
 from desktop.gui.main_window import MainWindow
-from desktop.services.chat_session import ChatSession
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.transcriber import Transcriber
+from desktop.services.engines.llm_engine import LlmEngine
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.speech.transcriber import Transcriber
 
 __all__ = ["Dictated", "Stalls", "gui_application", "measure_cold_start", "measure_dictation", "measure_stalls"]
 
@@ -151,7 +151,7 @@ def measure_dictation(whisper: Path, speech: np.ndarray, *, runs: int = 3) -> Di
     the final read), fed by a replayed recording instead of a microphone: in real time
     (1x), as a person speaking, and the key comes up 50 ms after the recording ends.
     Where the release falls among the passes varies, so `runs` recordings are timed."""
-    from desktop.services.dictation import Dictation
+    from desktop.services.speech.dictation import Dictation
 
     app = gui_application()
 

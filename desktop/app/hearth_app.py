@@ -29,20 +29,20 @@ from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
 from desktop.gui.settings_dialog import SettingsDialog
 from desktop.gui.theme import Theme
-from desktop.services.answer_stream import ChatEngine
-from desktop.services.audio_devices import CuePlayer, input_device_names
-from desktop.services.chat_session import ChatSession
-from desktop.services.dictation import Dictation
-from desktop.services.engine_choice import EngineChoice, EngineRequest, choose_engine
-from desktop.services.hub_searcher import HubSearcher
-from desktop.services.llama_runtime import backend_info
-from desktop.services.model_jobs import ModelJobs
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
-from desktop.services.transcriber import Transcriber
+from desktop.services.engines.answer_stream import ChatEngine
+from desktop.services.engines.llama_runtime import backend_info
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.models.engine_choice import EngineChoice, EngineRequest, choose_engine
+from desktop.services.models.hub_searcher import HubSearcher
+from desktop.services.models.model_jobs import ModelJobs
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
+from desktop.services.speech.audio_devices import CuePlayer, input_device_names
+from desktop.services.speech.dictation import Dictation
+from desktop.services.speech.transcriber import Transcriber
 
 if TYPE_CHECKING:
-    from desktop.services.api_server import ApiServer
+    from desktop.services.api.api_server import ApiServer
 
 __all__ = ["HearthApp"]
 
@@ -187,8 +187,8 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
-        for step in (self._remember_window, self._stop_jobs, self._stop_api, self._stop_voice,
-                     self.session.shutdown, self.engine.close):
+        for step in (self._remember_window, self.chat.keep_drafts, self._stop_jobs, self._stop_api,
+                     self._stop_voice, self.session.shutdown, self.engine.close):
             try:
                 step()
             except Exception:
@@ -230,8 +230,8 @@ class HearthApp:
         if not settings.api_key:
             settings = self.settings = settings.updated(api_key=new_api_key())
             save_settings(self.paths.settings_file, settings)
-        from desktop.services.api_server import ApiServer  # FastAPI and uvicorn: only once the API is on
-        from desktop.services.openai_api import ApiBackend, create_api
+        from desktop.services.api.api_server import ApiServer  # FastAPI and uvicorn: only once the API is on
+        from desktop.services.api.openai_api import ApiBackend, create_api
 
         backend = ApiBackend(engine=lambda: self.engine, transcriber=self._api_transcriber, api_key=settings.api_key)
         server = ApiServer(create_api(backend), host="127.0.0.1", port=settings.api_port)

@@ -18,8 +18,8 @@ from desktop.core.catalog import Catalog, CatalogError, read_catalog
 from desktop.core.model_names import ModelChoice, model_choices
 from desktop.core.settings import Settings
 from desktop.gui.model_picker import ModelPicker
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import TEST_PROJECTOR
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import TEST_PROJECTOR
 
 __all__ = ["ModelPickerBinding", "PickerHost", "load_catalog", "picker_state"]
 

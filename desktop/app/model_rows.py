@@ -10,7 +10,7 @@ from desktop.core.hardware_fit import Hardware, fit_of, recommendations
 from desktop.core.hub_listing import HubFiles, HubRepo, hub_entry
 from desktop.gui.hub_tab import HubRow
 from desktop.gui.model_manager import CatalogRow, InstalledRow, ModelManagerDialog
-from desktop.services.model_store import ModelCheck
+from desktop.services.models.model_store import ModelCheck
 
 __all__ = ["ManagerView", "catalog_rows", "installed_rows", "machine_text"]
 

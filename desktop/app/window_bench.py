@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.core.conversation import Message
 from desktop.gui.main_window import MainWindow
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.history.conversation_store import ConversationStore
 
 __all__ = ["WindowTimings", "long_answer", "measure_window"]
 

@@ -10,10 +10,10 @@ from desktop.app.model_rows import ManagerView
 from desktop.core.catalog import Catalog
 from desktop.gui.main_window import MainWindow
 from desktop.gui.model_manager import ModelManagerDialog
-from desktop.services.chat_session import ChatSession
-from desktop.services.dictation import Dictation
-from desktop.services.hub_searcher import HubSearcher
-from desktop.services.model_jobs import ModelJobs
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.models.hub_searcher import HubSearcher
+from desktop.services.models.model_jobs import ModelJobs
+from desktop.services.speech.dictation import Dictation
 
 __all__ = ["connect_dictation", "connect_hub_search", "connect_model_manager", "connect_window"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from desktop.core.errors import HearthError
 from desktop.core.private_files import PRIVATE_UMASK
 from desktop.core.safe_files import printable
-from desktop.services.cpp_runtime import load_llama_cpp_first
+from desktop.services.engines.cpp_runtime import load_llama_cpp_first
 
 __all__ = ["load_llama_cpp_first", "main"]
 

@@ -17,8 +17,8 @@ from desktop.core.errors import AudioError, EngineError, HearthError
 from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
 from desktop.core.safe_files import printable
-from desktop.services.answer_stream import AnswerStream
-from desktop.services.transcriber import Transcriber, Transcript
+from desktop.services.engines.answer_stream import AnswerStream
+from desktop.services.speech.transcriber import Transcriber, Transcript
 
 __all__ = ["register"]
 

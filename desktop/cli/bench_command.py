@@ -22,10 +22,10 @@ from desktop.core.audio import read_wav
 from desktop.core.errors import HearthError
 from desktop.core.images import normalise_image
 from desktop.core.word_errors import word_error_rate
-from desktop.services.benchmark import measure_engine, measure_images, measure_speech
-from desktop.services.hardware import detect_hardware
-from desktop.services.llama_runtime import backend_info
-from desktop.services.native_llama_bench import build_native_bench, native_bench_binary
+from desktop.services.bench.benchmark import measure_engine, measure_images, measure_speech
+from desktop.services.bench.native_llama_bench import build_native_bench, native_bench_binary
+from desktop.services.engines.llama_runtime import backend_info
+from desktop.services.models.hardware import detect_hardware
 
 __all__ = ["register"]
 
@@ -51,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     from desktop.app.gui_bench import gui_application, measure_cold_start, measure_stalls
     from desktop.app.window_bench import measure_window
-    from desktop.services.llm_engine import LlmEngine
+    from desktop.services.engines.llm_engine import LlmEngine
 
     ctx = CliContext.create()
     application = gui_application()  # kept for the whole run: the window and the dictation need it

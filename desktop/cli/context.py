@@ -12,9 +12,9 @@ from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
-from desktop.services.engine_choice import REMOTE_KEY_VARIABLE, EngineChoice, EngineRequest, choose_engine
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import TEST_PROJECTOR, TEST_PROJECTOR_NOTE
+from desktop.services.models.engine_choice import REMOTE_KEY_VARIABLE, EngineChoice, EngineRequest, choose_engine
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import TEST_PROJECTOR, TEST_PROJECTOR_NOTE
 
 __all__ = ["CliContext"]
 

@@ -41,8 +41,8 @@ def run_doctor(_args: argparse.Namespace) -> int:
             problems.append(f"{package} is not installed ({_REINSTALL}).")
 
     try:
-        from desktop.services.hardware import detect_hardware
-        from desktop.services.llama_runtime import backend_info
+        from desktop.services.engines.llama_runtime import backend_info
+        from desktop.services.models.hardware import detect_hardware
 
         backend = backend_info()
         print(f"backend      {backend.name} (GPU offload supported: {'yes' if backend.gpu_offload else 'no'})")

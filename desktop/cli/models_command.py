@@ -17,10 +17,10 @@ from desktop.core.model_roles import role_name
 from desktop.core.safe_files import printable
 from desktop.core.settings import save_settings
 from desktop.core.units import human_size
-from desktop.services.hardware import detect_hardware
-from desktop.services.model_import import import_models
-from desktop.services.model_store import InstalledModel
-from desktop.services.starter_models import install_starter_models
+from desktop.services.models.hardware import detect_hardware
+from desktop.services.models.model_import import import_models
+from desktop.services.models.model_store import InstalledModel
+from desktop.services.models.starter_models import install_starter_models
 
 __all__ = ["register"]
 
@@ -87,8 +87,8 @@ def run_verify(_args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from desktop.services.downloader import DownloadCancelled  # huggingface_hub: only for a download
-    from desktop.services.model_pull import pull_model
+    from desktop.services.models.downloader import DownloadCancelled  # huggingface_hub: only for a download
+    from desktop.services.models.model_pull import pull_model
 
     ctx = CliContext.create()
     entry = _hub_entry(args.name, args.mmproj) if parse_reference(args.name) else ctx.catalog().get(args.name)
@@ -114,7 +114,7 @@ def run_pull(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     """Each matching repo with its GGUF files by quantisation, size and fit mark, and the
     command that installs each."""
-    from desktop.services.hub_search import list_repo_files, search_hub  # the network: only when asked
+    from desktop.services.models.hub_search import list_repo_files, search_hub  # the network: only when asked
 
     query = " ".join(args.query)
     repos = search_hub(query, limit=max(1, min(args.limit, 20)))
@@ -142,7 +142,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def _hub_entry(reference: str, projector: str | None) -> CatalogEntry:
-    from desktop.services.hub_search import list_repo_files
+    from desktop.services.models.hub_search import list_repo_files
 
     repo, quant = parse_reference(reference) or ("", "")
     listing = list_repo_files(repo)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from desktop.core.units import human_duration
 
 if TYPE_CHECKING:  # huggingface_hub stays unloaded until something is downloaded
-    from desktop.services.downloader import DownloadProgress
+    from desktop.services.models.downloader import DownloadProgress
 
 __all__ = ["ProgressBar"]
 

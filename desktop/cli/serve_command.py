@@ -20,8 +20,8 @@ from desktop.cli.context import CliContext
 from desktop.core.api_policy import new_api_key
 from desktop.core.errors import HearthError
 from desktop.core.gguf_info import read_gguf_info
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.transcriber import Transcriber
+from desktop.services.engines.llm_engine import LlmEngine
+from desktop.services.speech.transcriber import Transcriber
 
 __all__ = ["register"]
 
@@ -42,8 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     # FastAPI and uvicorn are imported here: every `hearth` start (the window's too) builds this parser
-    from desktop.services.api_server import ApiServer, accepted_hosts, check_bind_address, is_loopback
-    from desktop.services.openai_api import ApiBackend, create_api
+    from desktop.services.api.api_server import ApiServer, accepted_hosts, check_bind_address, is_loopback
+    from desktop.services.api.openai_api import ApiBackend, create_api
 
     key = _api_key(args)
     made = key is None and args.expose and not is_loopback(args.host)

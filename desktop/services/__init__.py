@@ -1,5 +1,9 @@
 """Engines and stores: llama.cpp, Whisper, the models folder. QtCore at most, no widgets.
 
+One package per domain, in layers that import-linter keeps (pyproject.toml): `bench` on
+top; `api`, `history` and `models` beside each other; `engines` and `speech` at the
+bottom, knowing nothing of the rest.
+
 The public names load lazily (PEP 562), so checking a file (importing a model, say)
 never loads llama.cpp or CTranslate2 just because this package was imported.
 """
@@ -20,9 +24,9 @@ __all__ = [
 ]
 
 _HOMES = {
-    "AnswerStream": "llm_engine", "LlmEngine": "llm_engine", "InstalledModel": "model_store",
-    "ModelStore": "model_store", "Transcriber": "transcriber", "Transcript": "transcriber",
-    "install_starter_models": "starter_models",
+    "AnswerStream": "engines.llm_engine", "LlmEngine": "engines.llm_engine", "InstalledModel": "models.model_store",
+    "ModelStore": "models.model_store", "Transcriber": "speech.transcriber", "Transcript": "speech.transcriber",
+    "install_starter_models": "models.starter_models",
 }
 
 

@@ -130,7 +130,7 @@ def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
     hearth.shutdown()  # what aboutToQuit runs; it must cancel, store and join promptly
     assert not hearth.session.is_alive
     assert not hearth.engine.is_alive
-    from desktop.services.conversation_store import ConversationStore
+    from desktop.services.history.conversation_store import ConversationStore
 
     store = ConversationStore(hearth.paths.history_db)
     try:

@@ -14,8 +14,8 @@ from desktop.app import connect_window
 from desktop.core.conversation import Message
 from desktop.core.engine_types import GenerationOptions
 from desktop.gui.main_window import MainWindow
-from desktop.services.chat_session import ChatSession
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.history.conversation_store import ConversationStore
 
 LONG = GenerationOptions(temperature=0.8, max_tokens=400, seed=7)
 STORY = "Write a long story about a lighthouse keeper and the sea, at least 500 words."
@@ -123,6 +123,13 @@ def test_enter_while_streaming_keeps_the_text_and_never_stops(qtbot, make_window
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     with qtbot.waitSignal(session.answerDelta, timeout=30_000):
         pass
+    assert window.composer.edit.toPlainText() == "next question"
+    assert "Enter sends once" in window.composer.hint.text()
+    answering = _controller.current
+    _controller.switch_to(-1)  # away and back: the text and the hint are still there
+    with qtbot.waitSignal(session.conversationOpened, timeout=30_000,
+                          check_params_cb=lambda conversation, _stored: conversation == answering):
+        _controller.switch_to(answering)
     assert window.composer.edit.toPlainText() == "next question"
     assert "Enter sends once" in window.composer.hint.text()
     with qtbot.waitSignal(session.answerFinished, timeout=120_000) as blocker:

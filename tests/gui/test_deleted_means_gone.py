@@ -12,8 +12,8 @@ from desktop.app import chat_controller, connect_window
 from desktop.core.conversation import Message
 from desktop.core.engine_types import GenerationOptions
 from desktop.gui.main_window import MainWindow
-from desktop.services.chat_session import ChatSession
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.history.conversation_store import ConversationStore
 
 SECRET = "quagmirezephyr"
 

@@ -11,8 +11,8 @@ from desktop.app.first_run import NO_MODEL_MESSAGE, needs_setup, run_setup
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import Settings, load_settings
 from desktop.gui.setup_dialog import SetupDialog
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import CHAT_MODEL, TEST_PROJECTOR, WHISPER_MODEL
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import CHAT_MODEL, TEST_PROJECTOR, WHISPER_MODEL
 
 
 class RecordingDialog(SetupDialog):

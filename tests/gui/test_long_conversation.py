@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from desktop.core.conversation import Message
 from desktop.gui.chat.chat_view import BACKFILL, FIRST_SHOWN
 from desktop.gui.main_window import MainWindow
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.history.conversation_store import ConversationStore
 
 
 def thousand(tmp_path):

@@ -12,8 +12,8 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from desktop.app import connect_window
 from desktop.core.engine_types import GenerationOptions
 from desktop.gui.main_window import MainWindow
-from desktop.services.chat_session import ChatSession
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.history.conversation_store import ConversationStore
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_giant_image_is_refused_inline(qtbot, make_window, qwen_vision, tmp_path
 
 def test_readme_shortcuts(qtbot):
     """The keyboard shortcuts the README promises, on the real window."""
-    from desktop.services.conversation_store import ConversationSummary
+    from desktop.services.history.conversation_store import ConversationSummary
 
     window = MainWindow()
     qtbot.addWidget(window)

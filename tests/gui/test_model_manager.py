@@ -14,7 +14,7 @@ from tests_helpers import HubServer, write_test_catalog, write_tiny_language_mod
 from desktop.app import HearthApp
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import load_settings
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.projector_factory import write_test_projector
 
 REPO = "hearth-test/tiny-vision-GGUF"
 
@@ -143,8 +143,8 @@ def test_the_machine_is_detected_on_the_jobs_worker(qtbot, tmp_path):
     import threading
 
     from desktop.core.hardware_fit import Hardware
-    from desktop.services import hardware as hardware_module
-    from desktop.services.model_jobs import ModelJobs
+    from desktop.services.models import hardware as hardware_module
+    from desktop.services.models.model_jobs import ModelJobs
 
     threads: list[str] = []
     real = hardware_module.total_ram_bytes

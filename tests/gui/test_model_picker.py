@@ -15,9 +15,9 @@ from desktop.core.catalog import Catalog
 from desktop.core.model_names import ModelChoice
 from desktop.core.settings import Settings
 from desktop.gui.model_picker import MAX_TEXT_PX, SPEECH_TIP, VISION_TIP, ModelPicker
-from desktop.services.model_store import ModelStore
-from desktop.services.projector_factory import write_test_projector
-from desktop.services.starter_models import TEST_PROJECTOR
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.projector_factory import write_test_projector
+from desktop.services.models.starter_models import TEST_PROJECTOR
 
 QWEN = ModelChoice("/m/qwen-q4_k_m.gguf", "Qwen · Q4_K_M", False, "chat")
 GEMMA = ModelChoice("/m/gemma-3-4b-it-Q4_K_M.gguf", "Gemma 3 4B Instruct · Q4_K_M", True, "chat")

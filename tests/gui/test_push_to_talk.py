@@ -14,7 +14,7 @@ from tests_helpers import word_error_rate
 from desktop.app import connect_dictation
 from desktop.core.audio import WHISPER_RATE, read_wav
 from desktop.gui.main_window import MainWindow
-from desktop.services.dictation import Dictation
+from desktop.services.speech.dictation import Dictation
 
 SENTENCE = "Please turn on the kitchen lights and play some music."
 LONG_SENTENCE = ("Please remind me to water the tomatoes tomorrow morning, and then tell me "
@@ -129,7 +129,7 @@ def test_start_cue_is_heard(virtual_microphone, monkeypatch):
     import sounddevice
 
     from desktop.core.paths import assets_dir
-    from desktop.services.audio_devices import CuePlayer
+    from desktop.services.speech.audio_devices import CuePlayer
 
     monkeypatch.setenv("PULSE_SINK", "hearth_sink")
     sounds = assets_dir() / "sounds"
@@ -153,7 +153,7 @@ def test_start_cue_is_heard(virtual_microphone, monkeypatch):
 
 
 def test_a_broken_whisper_model_turns_voice_off_and_nothing_else(qtbot, window, tmp_path):
-    from desktop.services.transcriber import Transcriber
+    from desktop.services.speech.transcriber import Transcriber
 
     dictation = Dictation(lambda: Transcriber(tmp_path), device="pulse")  # no model.bin there
     connect_dictation(window, dictation)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.gui.sidebar import Sidebar
 from desktop.gui.sidebar_rows import EMPTY, HEADER, ID_ROLE, KIND_ROLE, RESULT, SEGMENTS_ROLE, ConversationDelegate
-from desktop.services.conversation_store import ConversationSummary, SearchHit
+from desktop.services.history.conversation_store import ConversationSummary, SearchHit
 
 NOW = datetime(2026, 3, 15, 14, 30).timestamp()
 LONG = "A very long conversation title about list comprehensions, generators and itertools recipes"

@@ -21,10 +21,10 @@ from PIL import Image
 from desktop.core.api_policy import DEFAULT_MAX_TOKENS, MAX_AUDIO_BYTES, MAX_IMAGES, MAX_MESSAGES
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer, EngineInfo, GenerationOptions
-from desktop.services.answer_stream import AnswerStream
-from desktop.services.api_server import ApiServer
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.openai_api import ApiBackend, create_api
+from desktop.services.api.api_server import ApiServer
+from desktop.services.api.openai_api import ApiBackend, create_api
+from desktop.services.engines.answer_stream import AnswerStream
+from desktop.services.engines.llm_engine import LlmEngine
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 QUESTION = [{"role": "user", "content": "What is the capital of France? Answer with one word."}]

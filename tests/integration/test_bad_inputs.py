@@ -27,9 +27,9 @@ from desktop.core.errors import HearthError
 from desktop.core.gguf_info import check_pair, read_gguf_info
 from desktop.core.images import load_image
 from desktop.core.settings import load_settings
-from desktop.services.conversation_store import ConversationStore
-from desktop.services.downloader import FileRequest, download_file
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.history.conversation_store import ConversationStore
+from desktop.services.models.downloader import FileRequest, download_file
+from desktop.services.models.projector_factory import write_test_projector
 
 
 def png_bytes(size=(8, 8), colour=(200, 0, 0)) -> bytes:

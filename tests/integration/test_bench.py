@@ -66,8 +66,8 @@ import os, sys, time
 from pathlib import Path
 from desktop.cli import load_llama_cpp_first
 load_llama_cpp_first()
-from desktop.services.benchmark import measure_engine
-from desktop.services.llama_runtime import backend_info
+from desktop.services.bench.benchmark import measure_engine
+from desktop.services.engines.llama_runtime import backend_info
 backend_info()
 before = set(os.listdir("/proc/self/task"))
 figures = measure_engine(Path(sys.argv[1]), repetitions=1, decode_tokens=4, gpu=False)

@@ -173,7 +173,7 @@ def test_audio_is_bounded_one_line_and_exit_2(run_hearth, cli_home, tmp_path, ca
 
 
 def test_mmproj_for_another_model_is_refused(run_hearth, cli_home, tmp_path, starter):
-    from desktop.services.projector_factory import write_test_projector
+    from desktop.services.models.projector_factory import write_test_projector
 
     other = write_test_projector(tmp_path / "p640.gguf", text_width=640)
     image = tmp_path / "i.png"

@@ -40,7 +40,7 @@ def lib_dir() -> Path:
 
 def scores_in_a_fresh_process() -> dict[str, int]:
     script = ("import ctypes, json, pathlib, sys\n"
-              "from desktop.services.ggml_backends import module_kind\n"
+              "from desktop.services.engines.ggml_backends import module_kind\n"
               "out = {}\n"
               "for p in pathlib.Path(sys.argv[1]).iterdir():\n"
               "    kind = module_kind(p.name)\n"

@@ -8,9 +8,9 @@ import json
 import pytest
 from tests_helpers import HubServer, write_tiny_language_model
 
-from desktop.services import hub_search
-from desktop.services.hub_search import HubSearchError, list_repo_files, search_hub
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models import hub_search
+from desktop.services.models.hub_search import HubSearchError, list_repo_files, search_hub
+from desktop.services.models.projector_factory import write_test_projector
 
 REPO = "hearth-test/Tiny-Chat-GGUF"
 

@@ -12,8 +12,8 @@ from desktop.core.conversation import Message
 from desktop.core.engine_types import EngineConfig, GenerationOptions
 from desktop.core.errors import EngineError, ModelFileError
 from desktop.core.images import load_image
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.engines.llm_engine import LlmEngine
+from desktop.services.models.projector_factory import write_test_projector
 
 GREEDY = GenerationOptions(temperature=0.0, max_tokens=24)
 
@@ -196,7 +196,7 @@ def test_a_follow_up_about_the_same_image_reuses_its_encoding(qwen_vision, start
     """The image's KV positions survive the turn: no re-encode, no second decode of the
     picture, a prefill of only the new words, and the same answer as evaluating the
     whole conversation from scratch."""
-    from desktop.services.mtmd_prefill import HearthMtmdHandler
+    from desktop.services.engines.mtmd_prefill import HearthMtmdHandler
 
     decoded: list[int] = []
     decode = HearthMtmdHandler._create_bitmap_from_bytes

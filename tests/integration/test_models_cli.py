@@ -10,8 +10,8 @@ import pytest
 from tests_helpers import HubServer, word_error_rate, write_test_catalog, write_tiny_language_model
 
 from desktop.core.audio import read_wav
-from desktop.services.projector_factory import write_test_projector
-from desktop.services.transcriber import Transcriber
+from desktop.services.models.projector_factory import write_test_projector
+from desktop.services.speech.transcriber import Transcriber
 
 REPO = "hearth-test/tiny-vision-GGUF"
 WHISPER_REPO = "hearth-test/faster-whisper-tiny.en"

@@ -14,7 +14,7 @@ from desktop.core.conversation import Message
 from desktop.core.engine_types import GenerationOptions
 from desktop.core.errors import EngineError
 from desktop.core.images import load_image
-from desktop.services.remote_engine import RemoteConfig, RemoteEngine
+from desktop.services.engines.remote_engine import RemoteConfig, RemoteEngine
 
 QUESTION = [Message(role="user", text="What is the capital of France? Answer with one word.")]
 GREEDY = GenerationOptions(temperature=0, max_tokens=8)

@@ -12,8 +12,8 @@ import pytest
 from tests_helpers import word_error_rate
 
 from desktop.core.audio import WHISPER_RATE, read_wav
-from desktop.services.streaming import StreamingTranscription
-from desktop.services.transcriber import Transcriber
+from desktop.services.speech.streaming import StreamingTranscription
+from desktop.services.speech.transcriber import Transcriber
 
 SENTENCE = ("Please remind me to water the tomatoes tomorrow morning, and then tell me "
             "what the weather will be like in London this weekend.")  # `hearth bench`'s, 7.6 s

@@ -33,7 +33,7 @@ def test_a_fitted_window_encodes_the_speech_not_30_seconds(transcriber, speak, m
     from faster_whisper import WhisperModel
 
     from desktop.core.local_agreement import join_words
-    from desktop.services.transcriber import TranscribeOptions
+    from desktop.services.speech.transcriber import TranscribeOptions
 
     encoded: list[int] = []
     encode = WhisperModel.encode
@@ -63,9 +63,9 @@ def test_faint_noise_gives_no_text(transcriber):
 
 @pytest.fixture(scope="session")
 def multilingual(starter):
-    from desktop.services.model_store import ModelStore
-    from desktop.services.starter_models import install_whisper_base
-    from desktop.services.transcriber import Transcriber
+    from desktop.services.models.model_store import ModelStore
+    from desktop.services.models.starter_models import install_whisper_base
+    from desktop.services.speech.transcriber import Transcriber
 
     entry = install_whisper_base(ModelStore(starter.folder))
     model = Transcriber(starter.folder / entry.name)
@@ -104,7 +104,7 @@ def test_speech_recognition_sends_no_telemetry(starter, speak, tmp_path):
         "import sys, time\n"
         "from pathlib import Path\n"
         "from desktop.core.audio import read_wav\n"
-        "from desktop.services.transcriber import Transcriber\n"
+        "from desktop.services.speech.transcriber import Transcriber\n"
         "transcriber = Transcriber(Path(sys.argv[1]))\n"
         "print(transcriber.transcribe(read_wav(Path(sys.argv[2]))).text, flush=True)\n"
         "time.sleep(15)\n"
@@ -130,7 +130,7 @@ def test_a_folder_that_is_not_whisper_is_one_sentence_before_ctranslate2_sees_it
     """The transcriber makes the same check as an import or a pull (services/whisper_folder),
     so a damaged model.bin is a sentence, not CTranslate2's own error."""
     from desktop.core.errors import ModelFileError
-    from desktop.services.transcriber import Transcriber
+    from desktop.services.speech.transcriber import Transcriber
 
     for name in ("config.json", "tokenizer.json"):
         (tmp_path / name).write_text("{}")

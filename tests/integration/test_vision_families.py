@@ -1,7 +1,7 @@
 """Every vision family of the catalog through the real engine (issue 16).
 
 Each family's pair is a tiny random-weight text model and projector generated at
-test time (desktop/services/vision_families.py) with the family's real image
+test time (desktop/services/models/vision_families.py) with the family's real image
 geometry, so libmtmd preprocesses, tiles and counts image tokens as it does for the
 real model, and every image path runs: Gemma 3's non-causal image attention, Qwen-VL's
 M-RoPE positions (and Qwen3-VL's deepstack), SmolVLM2's and Llama 4's tiles. The
@@ -23,9 +23,9 @@ from desktop.core.engine_types import Answer, EngineConfig, GenerationOptions
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import best_projector, check_pair, read_gguf_info
 from desktop.core.images import load_image
-from desktop.services import llama_loader
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.vision_families import FAMILIES, write_family_pair
+from desktop.services.engines import llama_loader
+from desktop.services.engines.llm_engine import LlmEngine
+from desktop.services.models.vision_families import FAMILIES, write_family_pair
 
 pytestmark = pytest.mark.model  # real llama.cpp runs (tiny models, but models)
 

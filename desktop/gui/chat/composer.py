@@ -183,8 +183,8 @@ class Composer(QWidget):
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         self._set_send_look()
-        if not busy:
-            self.hint.setText("")
+        waiting = busy and bool(self.edit.toPlainText().strip() or self._attachments)
+        self.hint.setText(_WAIT_HINT if waiting else "")  # also on coming back to typed-ahead text
 
     def set_text(self, text: str) -> None:
         self.edit.setPlainText(text)

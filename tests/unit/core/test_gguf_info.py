@@ -8,7 +8,7 @@ import pytest
 
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.projector_factory import write_test_projector
 
 
 def test_real_chat_model_header(starter):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from desktop.core.gguf_header import read_header
-from desktop.services.chat_template import ChatTemplate
+from desktop.services.engines.chat_template import ChatTemplate
 
 MARKER = "<__media__>"
 IMAGE_TURN = [{

@@ -8,7 +8,7 @@ from PIL import Image
 from desktop.core.conversation import Message
 from desktop.core.engine_types import AnswerDetails, AnswerStats
 from desktop.core.images import load_image
-from desktop.services.conversation_store import ConversationStore, StoreError
+from desktop.services.history.conversation_store import ConversationStore, StoreError
 
 
 @pytest.fixture

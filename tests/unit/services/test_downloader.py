@@ -8,14 +8,14 @@ import threading
 import pytest
 from tests_helpers import HubServer
 
-from desktop.services.downloader import (
+from desktop.services.models.downloader import (
     DownloadCancelled,
     DownloadError,
     FileRequest,
     download_file,
 )
-from desktop.services.model_files import DiskFullError
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.model_files import DiskFullError
+from desktop.services.models.projector_factory import write_test_projector
 
 REPO = "hearth-test/tiny-vision-GGUF"
 

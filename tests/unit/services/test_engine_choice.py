@@ -10,9 +10,9 @@ from tests_helpers import write_tiny_language_model
 
 from desktop.core.errors import ModelFileError
 from desktop.core.settings import Settings
-from desktop.services.engine_choice import EngineRequest, choose_engine
-from desktop.services.model_store import ModelStore
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.engine_choice import EngineRequest, choose_engine
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.projector_factory import write_test_projector
 
 URL = "http://127.0.0.1:9/v1"
 

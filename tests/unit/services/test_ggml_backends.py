@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.services.ggml_backends import choose_cpu_variant, module_kind
+from desktop.services.engines.ggml_backends import choose_cpu_variant, module_kind
 
 
 @pytest.mark.parametrize(("name", "kind"), [

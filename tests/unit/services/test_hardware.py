@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from desktop.services.hardware import _nvidia_vram_bytes, detect_hardware, total_ram_bytes
+from desktop.services.models.hardware import _nvidia_vram_bytes, detect_hardware, total_ram_bytes
 
 
 def test_ram_matches_the_kernels_figure():

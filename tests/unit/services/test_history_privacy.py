@@ -17,7 +17,7 @@ from PIL import Image
 
 from desktop.core.conversation import Message
 from desktop.core.images import normalise_image
-from desktop.services.conversation_store import MAX_SEARCH_TERMS, ConversationStore, StoreError, search_terms
+from desktop.services.history.conversation_store import MAX_SEARCH_TERMS, ConversationStore, StoreError, search_terms
 
 SECRET = "zanzibarquux"
 

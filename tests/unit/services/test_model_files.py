@@ -6,7 +6,14 @@ import threading
 
 import pytest
 
-from desktop.services.model_files import Cancelled, DiskFullError, check_free_space, remove, sha256_of, written_whole
+from desktop.services.models.model_files import (
+    Cancelled,
+    DiskFullError,
+    check_free_space,
+    remove,
+    sha256_of,
+    written_whole,
+)
 
 
 def test_a_file_appears_whole_or_not_at_all(tmp_path):

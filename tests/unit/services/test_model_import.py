@@ -10,9 +10,9 @@ import pytest
 from gguf import GGUFWriter
 from tests_helpers import write_tiny_language_model
 
-from desktop.services.model_import import import_models
-from desktop.services.model_store import ModelStore
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.model_import import import_models
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.projector_factory import write_test_projector
 
 
 @pytest.fixture
@@ -117,8 +117,8 @@ def test_checking_files_never_loads_llama_cpp(tmp_path):
     bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 40)
     code = (
         "import sys; from pathlib import Path\n"
-        "from desktop.services.model_import import import_models\n"
-        "from desktop.services.model_store import ModelStore\n"
+        "from desktop.services.models.model_import import import_models\n"
+        "from desktop.services.models.model_store import ModelStore\n"
         f"r = import_models([Path({str(bad)!r})], ModelStore(Path({str(tmp_path / 'm')!r})))\n"
         "print(len(r.problems), 'llama_cpp' in sys.modules)\n"
     )

@@ -9,9 +9,9 @@ import struct
 import pytest
 from tests_helpers import write_tiny_language_model
 
-from desktop.services import model_import
-from desktop.services.model_import import import_models, whisper_folder_problem
-from desktop.services.model_store import ModelStore
+from desktop.services.models import model_import
+from desktop.services.models.model_import import import_models, whisper_folder_problem
+from desktop.services.models.model_store import ModelStore
 
 CT2_HEADER = struct.pack("<IH", 6, 12) + b"WhisperSpec\0" + struct.pack("<II", 3, 1)
 

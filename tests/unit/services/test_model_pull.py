@@ -11,11 +11,11 @@ import pytest
 from tests_helpers import HubServer, write_test_catalog, write_tiny_language_model
 
 from desktop.core.catalog import read_catalog
-from desktop.services.downloader import DownloadCancelled, DownloadError
-from desktop.services.model_files import DiskFullError
-from desktop.services.model_pull import pull_model
-from desktop.services.model_store import ModelStore
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.downloader import DownloadCancelled, DownloadError
+from desktop.services.models.model_files import DiskFullError
+from desktop.services.models.model_pull import pull_model
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.projector_factory import write_test_projector
 
 REPO = "hearth-test/tiny-vision-GGUF"
 WHISPER_REPO = "hearth-test/faster-whisper-micro"

@@ -6,8 +6,8 @@ import pytest
 from tests_helpers import write_tiny_language_model
 
 from desktop.core.errors import ModelFileError
-from desktop.services.model_store import ModelStore, sha256_of
-from desktop.services.projector_factory import write_test_projector
+from desktop.services.models.model_store import ModelStore, sha256_of
+from desktop.services.models.projector_factory import write_test_projector
 
 
 def test_record_check_and_detect_damage(tmp_path):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from desktop.core.errors import HearthError
-from desktop.services import native_llama_bench
-from desktop.services.llama_runtime import cpu_kernels
-from desktop.services.native_llama_bench import native_bench_binary, parse_llama_bench
+from desktop.services.bench import native_llama_bench
+from desktop.services.bench.native_llama_bench import native_bench_binary, parse_llama_bench
+from desktop.services.engines.llama_runtime import cpu_kernels
 
 RECORDED = Path(__file__).with_name("llama_bench_output")
 RECORDED_PP = (RECORDED / "pp64.json").read_text()
@@ -52,7 +52,7 @@ def test_the_cpu_code_in_use_is_named(system_info, named):
 
 
 def test_the_cpu_variant_loaded_is_named_and_one_asked_for_says_so():
-    from desktop.services.ggml_backends import LoadedBackends
+    from desktop.services.engines.ggml_backends import LoadedBackends
 
     info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | FMA = 1 |"
     best = LoadedBackends("icelake", ("icelake", "skylakex", "haswell", "x64"))
@@ -71,7 +71,7 @@ def test_models_load_with_flash_attention_as_llama_cpp_s_own_tools_do(starter):
     import llama_cpp
 
     from desktop.core.engine_types import EngineConfig
-    from desktop.services.llama_loader import load_model
+    from desktop.services.engines.llama_loader import load_model
 
     loaded = load_model(EngineConfig(model_path=starter.chat, n_ctx=4096, gpu_offload=False))
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter
 
-from desktop.services.model_files import written_whole
+from desktop.services.models.model_files import written_whole
 
 __all__ = ["write_test_projector"]
 

@@ -39,9 +39,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
-from desktop.services.audio_devices import CuePlayer
-from desktop.services.streaming import FinalPass, StreamingTranscription
-from desktop.services.transcriber import Transcriber
+from desktop.services.speech.audio_devices import CuePlayer
+from desktop.services.speech.streaming import FinalPass, StreamingTranscription
+from desktop.services.speech.transcriber import Transcriber
 
 __all__ = ["Dictation"]
 

@@ -18,9 +18,9 @@ from llama_cpp import Llama
 from desktop.core.engine_types import EngineConfig, EngineInfo
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
-from desktop.services.chat_template import ChatTemplate
-from desktop.services.llama_runtime import backend_info, route_native_logs
-from desktop.services.mtmd_prefill import HearthMtmdHandler
+from desktop.services.engines.chat_template import ChatTemplate
+from desktop.services.engines.llama_runtime import backend_info, route_native_logs
+from desktop.services.engines.mtmd_prefill import HearthMtmdHandler
 
 __all__ = ["LoadedModel", "default_threads", "load_model"]
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.local_agreement import LocalAgreement, TimedWord, join_words
-from desktop.services.transcriber import TranscribeOptions, Transcriber
+from desktop.services.speech.transcriber import TranscribeOptions, Transcriber
 
 __all__ = ["FinalPass", "StreamingTranscription"]
 

@@ -21,10 +21,10 @@ import numpy as np
 
 from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import Answer, EngineConfig, GenerationOptions
-from desktop.services.llama_loader import default_threads
-from desktop.services.llm_engine import LlmEngine
-from desktop.services.native_llama_bench import run_native_bench
-from desktop.services.raw_llama_peer import run_raw_peer
+from desktop.services.bench.native_llama_bench import run_native_bench
+from desktop.services.bench.raw_llama_peer import run_raw_peer
+from desktop.services.engines.llama_loader import default_threads
+from desktop.services.engines.llm_engine import LlmEngine
 
 __all__ = ["EngineFigures", "ImageFigures", "SpeechFigures", "measure_engine", "measure_images", "measure_speech"]
 
@@ -136,7 +136,7 @@ def _timed_answer(engine: LlmEngine, history: list[Message]) -> tuple[Answer, fl
 
 
 def measure_speech(whisper: Path, samples: np.ndarray) -> SpeechFigures:
-    from desktop.services.transcriber import Transcriber  # faster-whisper: only for the speech figures
+    from desktop.services.speech.transcriber import Transcriber  # faster-whisper: only for the speech figures
 
     transcriber = Transcriber(whisper)
     try:

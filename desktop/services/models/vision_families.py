@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter
 
-from desktop.services.model_files import written_whole
-from desktop.services.tiny_text_models import TEXT_WIDTH, TextSpec, write_text_model
+from desktop.services.models.model_files import written_whole
+from desktop.services.models.tiny_text_models import TEXT_WIDTH, TextSpec, write_text_model
 
 __all__ = ["FAMILIES", "write_family_pair"]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import GgufInfo, best_projector, check_pair, read_gguf_info
 from desktop.core.safe_files import file_kind, open_regular, printable
-from desktop.services.model_files import Cancelled, check_free_space, written_whole
-from desktop.services.model_store import LANGUAGE_ROLES, InstalledModel, ModelStore, Role
-from desktop.services.whisper_folder import folder_files, whisper_folder_problem
+from desktop.services.models.model_files import Cancelled, check_free_space, written_whole
+from desktop.services.models.model_store import LANGUAGE_ROLES, InstalledModel, ModelStore, Role
+from desktop.services.speech.whisper_folder import folder_files, whisper_folder_problem
 
 __all__ = ["ImportReport", "import_models", "whisper_folder_problem"]  # the last re-exported from whisper_folder
 

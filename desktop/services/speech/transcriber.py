@@ -39,7 +39,7 @@ from faster_whisper import WhisperModel
 from desktop.core.audio import WHISPER_RATE, duration_s
 from desktop.core.errors import AudioError, ModelFileError
 from desktop.core.local_agreement import TimedWord
-from desktop.services.whisper_folder import whisper_folder_problem
+from desktop.services.speech.whisper_folder import whisper_folder_problem
 
 __all__ = ["TranscribeOptions", "Transcriber", "Transcript", "TranscriptSegment"]
 

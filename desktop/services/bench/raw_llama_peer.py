@@ -9,7 +9,7 @@ to a few hundred iterations, so both teams sleep in the kernel at every barrier:
 decode fell from ~46 to ~32 tok/s on a 2-core machine, for Hearth and raw alike. Each
 peer in its own process, as llama-bench is, measures what a person gets.
 
-Run as `python -m desktop.services.raw_llama_peer` with a JSON request on stdin; prints
+Run as `python -m desktop.services.bench.raw_llama_peer` with a JSON request on stdin; prints
 the figures as JSON.
 """
 
@@ -55,13 +55,13 @@ def run_raw_peer(model: Path, text: str, *, prompt_tokens: int, decode_tokens: i
 
 
 def _measure(request: dict[str, Any]) -> dict[str, float]:
-    from desktop.services.cpp_runtime import load_llama_cpp_first
+    from desktop.services.engines.cpp_runtime import load_llama_cpp_first
 
     load_llama_cpp_first()
     import llama_cpp
     from llama_cpp import Llama
 
-    from desktop.services.ggml_backends import load_backends
+    from desktop.services.engines.ggml_backends import load_backends
 
     load_backends()
     raw = Llama(request["model"], n_ctx=2048, n_threads=request["threads"], n_gpu_layers=-1 if request["gpu"] else 0,

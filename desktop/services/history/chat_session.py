@@ -24,6 +24,8 @@ conversations still run (between tokens, or woken during a prefill), and a quest
 meanwhile is saved at once; its answer, like anything else that needs the engine,
 waits its turn.
     searchFinished(list[SearchHit]): results of `search()`.
+    draftsLoaded(dict[int, str]): the unsent drafts kept from the last run (-1: the new
+        chat's), once, at start.
     failed(str): a one-line message for the person; nothing they typed was lost.
 """
 
@@ -44,8 +46,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import Answer, AnswerDetails, GenerationOptions
 from desktop.core.errors import HearthError
-from desktop.services.answer_stream import AnswerStream, ChatEngine
-from desktop.services.conversation_store import ConversationStore
+from desktop.services.engines.answer_stream import AnswerStream, ChatEngine
+from desktop.services.history.conversation_store import ConversationStore
 
 __all__ = ["ChatSession"]
 
@@ -65,6 +67,7 @@ class ChatSession(QObject):
     answerThought = Signal(str)
     answerFinished = Signal(object)
     searchFinished = Signal(list)
+    draftsLoaded = Signal(object)  # a dict: Qt would turn its int keys into strings
     failed = Signal(str)
 
     def __init__(
@@ -92,6 +95,7 @@ class ChatSession(QObject):
     def start(self) -> None:
         """Start working (call after connecting the signals): reports the engine's state
         and the saved conversations first."""
+        self._put(lambda: self.draftsLoaded.emit(self._db().drafts()), quick=True)
         self._put(self._wait_for_engine)
         self._thread.start()
 
@@ -158,6 +162,10 @@ class ChatSession(QObject):
     def purge(self, conversation_id: int) -> None:
         """The undo window is over: remove the deleted conversation from disk for good."""
         self._put(lambda: self._db().purge(conversation_id), quick=True)
+
+    def keep_drafts(self, drafts: dict[int, str]) -> None:
+        """Keep these unsent drafts over a quit (they replace the ones kept before)."""
+        self._put(lambda: self._db().keep_drafts(drafts), quick=True)
 
     def search(self, query: str) -> None:
         """Search; a search asked meanwhile replaces this one (it stops, and emits nothing)."""
@@ -368,8 +376,10 @@ class _Task:
 
 
 def _title_from(text: str) -> str:
-    """The first words of the question, whole (the window elides; no "…" is stored)."""
+    """The first words of the question, whole, and "…" when there were more (a title
+    that ends on a comma looks cut off by mistake)."""
     line = " ".join(text.split())
     if len(line) <= _TITLE_CHARS:
         return line or "Image question"
-    return line[:_TITLE_CHARS].rsplit(" ", 1)[0] or line[:_TITLE_CHARS]
+    words = line[:_TITLE_CHARS].rsplit(" ", 1)[0] or line[:_TITLE_CHARS]
+    return words.rstrip(",;:-–—") + "…"

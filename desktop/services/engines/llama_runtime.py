@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import llama_cpp
 import llama_cpp.mtmd_cpp as mtmd_cpp
 
-from desktop.services.ggml_backends import LEFT_OUT, VARIANT_ENV, LoadedBackends, load_backends
+from desktop.services.engines.ggml_backends import LEFT_OUT, VARIANT_ENV, LoadedBackends, load_backends
 
 __all__ = ["BackendInfo", "backend_info", "cpu_kernels", "route_native_logs"]
 

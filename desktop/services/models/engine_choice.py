@@ -18,9 +18,9 @@ from pathlib import Path
 from desktop.core.engine_types import EngineConfig
 from desktop.core.errors import ModelFileError
 from desktop.core.settings import Settings
-from desktop.services.answer_stream import ChatEngine
-from desktop.services.model_store import ModelStore
-from desktop.services.remote_engine import RemoteConfig
+from desktop.services.engines.answer_stream import ChatEngine
+from desktop.services.engines.remote_engine import RemoteConfig
+from desktop.services.models.model_store import ModelStore
 
 __all__ = ["REMOTE_KEY_VARIABLE", "EngineChoice", "EngineRequest", "choose_engine"]
 
@@ -52,12 +52,12 @@ class EngineChoice:
     def make(self) -> ChatEngine:
         """The engine; it starts loading (or checking the server) on its own thread."""
         if self.remote is not None:
-            from desktop.services.remote_engine import RemoteEngine
+            from desktop.services.engines.remote_engine import RemoteEngine
 
             return RemoteEngine(self.remote)
         if self.local is None:
             raise ModelFileError(self.problem or NO_CHAT_MODEL)
-        from desktop.services.llm_engine import LlmEngine  # llama.cpp loads only when a local engine is made
+        from desktop.services.engines.llm_engine import LlmEngine  # llama.cpp loads only when a local engine is made
 
         return LlmEngine(self.local)
 

@@ -18,16 +18,16 @@ from pathlib import Path
 from desktop.core.catalog import CatalogEntry, RemoteFile
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import check_pair, read_gguf_info
-from desktop.services.downloader import (
+from desktop.services.models.downloader import (
     DownloadCancelled,
     DownloadError,
     DownloadProgress,
     FileRequest,
     download_file,
 )
-from desktop.services.model_files import check_free_space, remove
-from desktop.services.model_store import InstalledModel, ModelStore
-from desktop.services.whisper_folder import whisper_folder_problem
+from desktop.services.models.model_files import check_free_space, remove
+from desktop.services.models.model_store import InstalledModel, ModelStore
+from desktop.services.speech.whisper_folder import whisper_folder_problem
 
 __all__ = ["PullProgress", "pull_model"]
 

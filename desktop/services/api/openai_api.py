@@ -38,9 +38,9 @@ from desktop.core.openai_schema import (
     decode_chat_request,
     error_body,
 )
-from desktop.services.answer_stream import AnswerStream, ChatEngine
-from desktop.services.api_guards import RequestGuard
-from desktop.services.transcriber import Transcriber
+from desktop.services.api.api_guards import RequestGuard
+from desktop.services.engines.answer_stream import AnswerStream, ChatEngine
+from desktop.services.speech.transcriber import Transcriber
 
 __all__ = ["ApiBackend", "create_api"]
 

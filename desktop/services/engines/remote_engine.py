@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from desktop.core.engine_types import Answer, AnswerStats, EngineInfo, FinishReason
 from desktop.core.errors import EngineError, HearthError
 from desktop.core.prompt import to_chat_messages
-from desktop.services.answer_stream import AnswerJob, PartRelay, QueuedEngine
+from desktop.services.engines.answer_stream import AnswerJob, PartRelay, QueuedEngine
 
 if TYPE_CHECKING:
     import openai

@@ -15,7 +15,7 @@ from pathlib import Path
 from desktop.core.errors import ModelFileError
 from desktop.core.gguf_info import best_projector, read_gguf_info
 from desktop.core.model_roles import LANGUAGE_ROLES, Role
-from desktop.services.model_files import remove, sha256_of, written_whole
+from desktop.services.models.model_files import remove, sha256_of, written_whole
 
 __all__ = ["LANGUAGE_ROLES", "InstalledModel", "ModelCheck", "ModelStore", "Role"]
 

@@ -18,7 +18,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import HearthError
-from desktop.services.hub_search import list_repo_files, search_hub
+from desktop.services.models.hub_search import list_repo_files, search_hub
 
 __all__ = ["HubSearcher"]
 

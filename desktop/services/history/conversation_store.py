@@ -22,7 +22,7 @@ from typing import Any
 
 from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import AnswerDetails
-from desktop.services.history_file import StoreError, open_history
+from desktop.services.history.history_file import StoreError, open_history
 
 __all__ = ["ConversationStore", "ConversationSummary", "SearchHit", "StoreError", "StoredMessage"]
 
@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS images (
     height INTEGER NOT NULL,
     png BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS drafts (
+    conversation_id INTEGER PRIMARY KEY,  -- -1: the new chat's
+    text TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
     text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -68,6 +72,8 @@ CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF text ON messages BEGIN
 END;
 """
 _PNG_PREFIX = "data:image/png;base64,"
+MAX_DRAFTS = 1000  # one per conversation at most; bounded all the same
+MAX_DRAFT_CHARS = 1_000_000
 MAX_SEARCH_TERMS = 12  # each term is a prefix query; FTS5's cost grows with their product
 MAX_TERM_CHARS = 64
 _SNIPPET_CHARS = 600  # FTS5 keeps all text between its tokens: a run of 1M "[" is one snippet
@@ -171,6 +177,24 @@ class ConversationStore:
         if removed:
             self._scrub()
         return removed
+
+    # -- drafts ----------------------------------------------------------------------
+
+    def drafts(self) -> dict[int, str]:
+        """What was typed and not sent, by conversation (-1: the new chat)."""
+        return {int(c): str(t) for c, t in self._read("SELECT conversation_id, text FROM drafts", ())}
+
+    def keep_drafts(self, drafts: dict[int, str]) -> None:
+        """Replace the kept drafts; empty ones and those of removed conversations go."""
+        kept = [(c, t[:MAX_DRAFT_CHARS]) for c, t in drafts.items() if t.strip()][:MAX_DRAFTS]
+        try:
+            with self._db:
+                self._db.execute("DELETE FROM drafts")
+                self._db.executemany("INSERT INTO drafts (conversation_id, text) SELECT ?, ? WHERE ? = -1 OR "
+                                     "EXISTS (SELECT 1 FROM conversations WHERE id = ?)",
+                                     [(c, t, c, c) for c, t in kept])
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"The history database {self.path} could not be written: {error}.") from error
 
     # -- messages --------------------------------------------------------------------
 
@@ -293,6 +317,8 @@ class ConversationStore:
         """Make removed rows unrecoverable from the files: secure_delete has zeroed their
         pages; merging the search index drops their words, and emptying the write-ahead
         log drops older copies of those pages."""
+        self._write("DELETE FROM drafts WHERE conversation_id != -1 AND conversation_id NOT IN "
+                    "(SELECT id FROM conversations)", ())
         self._write("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')", ())
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

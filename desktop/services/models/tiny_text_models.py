@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter, TokenType
 
-from desktop.services.model_files import written_whole
+from desktop.services.models.model_files import written_whole
 
 __all__ = ["TEXT_WIDTH", "TextSpec", "write_text_model"]
 

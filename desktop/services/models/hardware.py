@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from desktop.core.hardware_fit import Hardware
-from desktop.services.llama_runtime import backend_info
+from desktop.services.engines.llama_runtime import backend_info
 
 __all__ = ["detect_hardware", "total_ram_bytes"]
 

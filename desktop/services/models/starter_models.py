@@ -24,10 +24,10 @@ from pathlib import Path
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import read_gguf_info
-from desktop.services.model_files import Cancelled, check_free_space, written_whole
-from desktop.services.model_store import InstalledModel, ModelStore, Role
-from desktop.services.projector_factory import write_test_projector
-from desktop.services.whisper_folder import whisper_folder_problem
+from desktop.services.models.model_files import Cancelled, check_free_space, written_whole
+from desktop.services.models.model_store import InstalledModel, ModelStore, Role
+from desktop.services.models.projector_factory import write_test_projector
+from desktop.services.speech.whisper_folder import whisper_folder_problem
 
 __all__ = [
     "CHAT_MODEL",

@@ -32,14 +32,14 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.catalog import CatalogEntry
 from desktop.core.errors import HearthError
-from desktop.services.hardware import detect_hardware
-from desktop.services.model_files import Cancelled
-from desktop.services.model_import import import_models
-from desktop.services.model_store import ModelStore
-from desktop.services.starter_models import install_starter_models
+from desktop.services.models.hardware import detect_hardware
+from desktop.services.models.model_files import Cancelled
+from desktop.services.models.model_import import import_models
+from desktop.services.models.model_store import ModelStore
+from desktop.services.models.starter_models import install_starter_models
 
 if TYPE_CHECKING:
-    from desktop.services.downloader import DownloadProgress
+    from desktop.services.models.downloader import DownloadProgress
 
 __all__ = ["ModelJobs"]
 
@@ -80,7 +80,7 @@ class ModelJobs(QObject):
 
     def pull(self, entry: CatalogEntry) -> None:
         def job(cancel: threading.Event) -> str:
-            from desktop.services.model_pull import pull_model  # huggingface_hub: only for a download
+            from desktop.services.models.model_pull import pull_model  # huggingface_hub: only for a download
 
             installed = pull_model(entry, self._store, endpoint=self._endpoint, progress=self._report,
                                    cancel=cancel)
@@ -90,7 +90,7 @@ class ModelJobs(QObject):
 
     def import_paths(self, paths: list[Path]) -> None:
         def job(cancel: threading.Event) -> str:
-            from desktop.services.downloader import DownloadProgress
+            from desktop.services.models.downloader import DownloadProgress
 
             report = import_models(paths, self._store, cancel=cancel,
                                    progress=lambda name, done, total: self._report(

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from desktop.core.errors import HearthError, ModelFileError
 from desktop.core.gguf_info import read_gguf_info
-from desktop.services.model_files import SPARE_BYTES, Cancelled, check_free_space, sha256_of
+from desktop.services.models.model_files import SPARE_BYTES, Cancelled, check_free_space, sha256_of
 
 __all__ = ["SPARE_BYTES", "DownloadCancelled", "DownloadError", "DownloadProgress", "FileRequest", "download_file"]
 

@@ -28,9 +28,9 @@ from desktop.core.engine_types import (
 from desktop.core.errors import ContextTooLongError, EngineError, HearthError
 from desktop.core.prompt import common_prefix, to_chat_messages, trim_history
 from desktop.core.reasoning import opens_thinking
-from desktop.services.answer_stream import AnswerJob as _Job
-from desktop.services.answer_stream import AnswerStream, PartRelay, QueuedEngine
-from desktop.services.llama_loader import LoadedModel, load_model
+from desktop.services.engines.answer_stream import AnswerJob as _Job
+from desktop.services.engines.answer_stream import AnswerStream, PartRelay, QueuedEngine
+from desktop.services.engines.llama_loader import LoadedModel, load_model
 
 __all__ = ["AnswerStream", "LlmEngine"]
 

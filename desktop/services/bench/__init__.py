@@ -1,0 +1,2 @@
+"""`hearth bench`'s measurements against llama.cpp itself. May use every other domain.
+"""
