@@ -75,11 +75,11 @@ def connect_model_manager(
 def connect_hub_search(dialog: ModelManagerDialog, searcher: HubSearcher, jobs: ModelJobs, view: ManagerView) -> None:
     """The manager's Hugging Face tab: searches run on the searcher's thread; a chosen
     file is pulled by the jobs worker like a catalog model."""
+    dialog.hub.searchRequested.connect(view.search_hub)  # the old results go before the new search
     dialog.hub.searchRequested.connect(searcher.search)
-    dialog.hub.searchRequested.connect(dialog.hub.show_searching)
     dialog.hub.pullRequested.connect(lambda index: jobs.pull(view.hub_entry(index)))
     searcher.found.connect(view.show_hub)
-    searcher.failed.connect(lambda _query, message: dialog.hub.show_failed(message))
+    searcher.failed.connect(lambda _query, message: view.hub_failed(message))
 
 
 def connect_window(window: MainWindow, session: ChatSession) -> ChatController:

@@ -10,15 +10,15 @@ bounded, lists capped. No network here (`services/hub_search` fetches).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from desktop.core.catalog import CatalogEntry, RemoteFile
 
-__all__ = ["MAX_FILES", "HubChoice", "HubFiles", "HubRepo", "hub_entry", "parse_reference", "parse_repos",
-           "parse_tree", "pick", "quant_of"]
+__all__ = ["MAX_FILES", "RECOMMENDATION_RULE", "HubChoice", "HubFiles", "HubRepo", "hub_entry", "parse_reference",
+           "parse_repos", "parse_tree", "pick", "quant_of", "recommended", "smallest_first"]
 
 MAX_FILES = 5000  # a repo listing longer than this is cut (the biggest GGUF repos hold a few hundred)
 MAX_REPOS = 50
@@ -29,6 +29,13 @@ _QUANT = re.compile(r"(?<![A-Za-z0-9])((?:I?Q)\d(?:_[A-Za-z0-9]+)*|BF16|F16|F32|
                     re.IGNORECASE)
 _SHARD = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
 _PREFERRED = ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q4_0", "Q8_0")  # the usual default first
+# llama.cpp's quantisations from the fewest bits per weight to the most: smaller and
+# rougher first, larger and closer to the original last.
+_LADDER = ("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "Q2_K_S", "Q2_K", "IQ3_XXS", "IQ3_XS",
+           "IQ3_S", "Q3_K_S", "IQ3_M", "Q3_K_M", "Q3_K_L", "IQ4_XS", "IQ4_NL", "Q4_0", "Q4_1", "Q4_K_S", "Q4_K_M",
+           "Q5_0", "Q5_1", "Q5_K_S", "Q5_K_M", "Q6_K", "Q8_0", "MXFP4", "BF16", "F16", "FP16", "F32")
+RECOMMENDATION_RULE = ("Hearth recommends the usual default quantisation (Q4_K_M, else Q4_K_S, Q5_K_M, Q4_0 "
+                       "or Q8_0) that fits this machine; when none of those fits, the largest file that does.")
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,26 @@ def pick(listing: HubFiles, quant: str = "", projector: str | None = None) -> tu
         offered = ", ".join(PurePosixPath(f.path).name for f in listing.projectors) or "none"
         raise ValueError(f"{listing.repo_id} has no projector {projector!r}; it has {offered}.")
     return chosen[0], named[0]
+
+
+def smallest_first(choices: Sequence[HubChoice]) -> list[HubChoice]:
+    """A repo's files in the order people weigh them: smallest (roughest) to largest
+    (closest to the original); same-sized ones by their bits per weight."""
+    return sorted(choices, key=lambda c: (c.size, _rung(c.quant)))
+
+
+def recommended(choices: Sequence[HubChoice], fits: Callable[[HubChoice], bool]) -> HubChoice | None:
+    """The one file of a repo Hearth suggests for this machine (`RECOMMENDATION_RULE`),
+    None when nothing fits. Simple on purpose: it is explained in one tooltip."""
+    fitting = [c for c in choices if fits(c)]
+    usual = [c for c in fitting if c.quant in _PREFERRED]
+    if usual:
+        return min(usual, key=_default_first)
+    return max(fitting, key=lambda c: c.size, default=None)
+
+
+def _rung(quant: str) -> int:
+    return _LADDER.index(quant) if quant in _LADDER else len(_LADDER)
 
 
 def _file(item: Any) -> HubFile | None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -40,6 +41,9 @@ from desktop.core.units import human_duration, human_size
 from desktop.gui.hub_tab import HubSearchTab
 
 __all__ = ["CatalogRow", "InstalledRow", "ModelManagerDialog"]
+
+PREFERRED_SIZE = QSize(980, 560)
+_FRAME = QSize(32, 48)  # room for the window manager's frame and title bar
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,11 @@ class ModelManagerDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(980, 560)
+        self.resize(_fitted(PREFERRED_SIZE, parent))
         self.setAcceptDrops(True)
         self.machine = QLabel("", self)
         self.machine.setWordWrap(True)
+        self.machine.setMinimumHeight(2 * self.machine.fontMetrics().lineSpacing())  # its text never moves the tabs
         self.tabs = QTabWidget(self)
 
         self.installed = self._table(["Name", "Kind", "Size", "Check", "Location"])
@@ -108,19 +113,23 @@ class ModelManagerDialog(QDialog):
         self.status.setAccessibleName("Model manager status")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        # A fixed status line: a message or a progress bar coming and going never moves the tables.
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Download progress")
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.hide()
         bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.machine)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
-        layout.addWidget(self.status)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)  # Enter in a field or table must not press a button as well
 
         self.download_button.clicked.connect(self._download_selected)
         self.catalog.itemDoubleClicked.connect(lambda _item: self._download_selected())
@@ -157,7 +166,7 @@ class ModelManagerDialog(QDialog):
             self._set_row(self.catalog, index, cells, tooltip=row.notes)
 
     def show_started(self, description: str) -> None:
-        self.status.setText(description)
+        self._say(description)
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         self.cancel_button.show()
@@ -173,11 +182,19 @@ class ModelManagerDialog(QDialog):
 
     def show_finished(self, message: str) -> None:
         self._idle()
-        self.status.setText(message)
+        self._say(message)
 
     def show_failed(self, message: str) -> None:
         self._idle()
-        self.status.setText(message)
+        self._say(message)
+
+    def done(self, result: int) -> None:
+        """Closed (Esc too): the main window gets the keyboard back, so its shortcuts work."""
+        super().done(result)
+        owner = self.parentWidget()
+        if owner is not None:
+            owner.window().activateWindow()
+            owner.window().raise_()
 
     # -- drops and buttons ---------------------------------------------------------------
 
@@ -214,6 +231,10 @@ class ModelManagerDialog(QDialog):
             self.defaultRequested.emit(role, chosen.name)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _say(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.setToolTip(message)  # the line holds two lines of text; the tooltip all of it
 
     def _idle(self) -> None:
         self.progress.hide()
@@ -252,3 +273,13 @@ class ModelManagerDialog(QDialog):
             if tooltip:
                 item.setToolTip(tooltip)
             table.setItem(index, column, item)
+
+
+def _fitted(preferred: QSize, parent: QWidget | None) -> QSize:
+    """`preferred`, shrunk to the screen the parent window is on (an 800x600 screen
+    must show the whole dialog, frame included)."""
+    screen = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+    if screen is None:
+        return preferred
+    room = screen.availableGeometry().size() - _FRAME
+    return preferred.boundedTo(room)

@@ -178,19 +178,20 @@ def test_the_hugging_face_tab_searches_and_downloads_any_gguf(qtbot, hearth, hub
     tab.query.setFocus()
     qtbot.keyClicks(tab.query, "tiny vision")
     qtbot.keyClick(tab.query, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "HTTP 503" in tab.note.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "not available right now" in tab.note.text(), timeout=30_000)
     assert tab.search_button.isEnabled() and tab.results.rowCount() == 0
 
     hub.down = False
     qtbot.keyClick(tab.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: tab.results.rowCount() == 2, timeout=30_000)
-    files = [cell(tab.results, r, 1) for r in range(2)]
-    assert files == ["Q4_K_M · tiny-Q4_K_M.gguf", "Q4_K_M · big-Q4_K_M.gguf"]  # of a kind, the smaller first
-    row = next(r for r in range(2) if "tiny-Q4_K_M" in cell(tab.results, r, 1))
-    assert cell(tab.results, row, 0) == REPO and cell(tab.results, row, 3) == "fits"
-    assert cell(tab.results, row, 4) == "yes"  # the repo's projector comes with it
+    files = [cell(tab.results, r, 2) for r in range(2)]
+    assert files == ["tiny-Q4_K_M.gguf", "big-Q4_K_M.gguf"]  # smallest first
+    assert [cell(tab.results, r, 1) for r in range(2)] == ["★ Q4_K_M", "Q4_K_M"]  # the pick: the one that fits best
+    assert [cell(tab.results, r, 0) for r in range(2)] == [REPO, ""]  # the repository once per group
+    assert tab.results.horizontalHeaderItem(3).text() == "Size"
+    assert cell(tab.results, 0, 4) == "fits" and cell(tab.results, 0, 5) == "projector in repo"
     assert not tab.download_button.isEnabled()  # nothing chosen yet
-    tab.results.selectRow(row)
+    tab.results.selectRow(0)
     with qtbot.waitSignal(hearth.model_jobs.finished, timeout=60_000) as done:
         qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
     assert f"{REPO} · Q4_K_M is installed" in done.args[0]
@@ -198,3 +199,5 @@ def test_the_hugging_face_tab_searches_and_downloads_any_gguf(qtbot, hearth, hub
     manifest = json.loads((models / "installed.json").read_text())["models"]
     chat = next(m for m in manifest if m["name"] == "tiny-Q4_K_M.gguf")
     assert chat["mmproj"] == "tiny-q4_k_m-mmproj-model-f16.gguf" and (models / chat["mmproj"]).is_file()
+    qtbot.waitUntil(lambda: cell(tab.results, 0, 4) == "installed")  # marked, and not offered again
+    assert tab.results.currentRow() == 0 and not tab.download_button.isEnabled()

@@ -71,7 +71,7 @@ def test_hub_problems_are_one_line(run_hearth, hub):
     assert unknown.returncode == 2 and "no such repository" in unknown.stderr
     hub.down = True
     down = run_hearth("models", "search", "tiny")
-    assert down.returncode == 2 and "HTTP 503" in down.stderr
+    assert down.returncode == 2 and "not available right now (it answered 503)" in down.stderr
     for result in (missing, empty, unknown, down):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
@@ -79,7 +79,7 @@ def test_hub_problems_are_one_line(run_hearth, hub):
 def test_a_slow_hub_costs_seconds_not_a_hang(hub, monkeypatch):
     monkeypatch.setattr(hub_search, "TIMEOUT_S", 0.3)
     hub.slow_s = 2.0
-    with pytest.raises(HubSearchError, match="Could not reach the hub"):
+    with pytest.raises(HubSearchError, match=r"did not answer within 0\.3 s"):
         search_hub("tiny", endpoint=hub.url)
     hub.slow_s = 0.0
     assert [f.quant for f in list_repo_files(REPO, endpoint=hub.url).choices] == ["Q4_K_M", "Q8_0"]

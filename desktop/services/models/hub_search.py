@@ -49,6 +49,7 @@ def _endpoint(endpoint: str | None) -> str:
 
 
 def _get_json(url: str, params: dict[str, str], *, what: str) -> Any:
+    import httpx2  # huggingface_hub's HTTP client
     from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -60,9 +61,15 @@ def _get_json(url: str, params: dict[str, str], *, what: str) -> Any:
         status = error.response.status_code if error.response is not None else 0
         if status == 404:
             raise HubSearchError(f"The hub has no such repository ({what}).") from error
-        raise HubSearchError(f"The hub could not {what} (HTTP {status}).") from error
+        if status >= 500:
+            raise HubSearchError(f"The hub is not available right now (it answered {status}); "
+                                 "try again later.") from error
+        raise HubSearchError(f"The hub could not {what} (it answered {status}).") from error
     except ValueError as error:  # not JSON
         raise HubSearchError(f"The hub's answer to “{what}” was not JSON.") from error
-    except Exception as error:  # httpx2 timeouts and connection errors: one sentence
-        raise HubSearchError(f"Could not reach the hub at {url.split('/api/')[0]} "
-                             f"to {what}: {type(error).__name__}.") from error
+    except httpx2.TimeoutException as error:
+        raise HubSearchError(f"The hub at {url.split('/api/')[0]} did not answer within {TIMEOUT_S:g} s; "
+                             "try again later.") from error
+    except Exception as error:  # connection errors (refused, no route, DNS): one sentence
+        raise HubSearchError(f"Could not reach the hub at {url.split('/api/')[0]}; "
+                             "check the connection (or HF_ENDPOINT).") from error

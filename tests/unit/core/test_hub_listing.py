@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.hub_listing import HubFiles, hub_entry, parse_reference, parse_repos, parse_tree, pick, quant_of
+from desktop.core.hub_listing import (
+    RECOMMENDATION_RULE,
+    HubFiles,
+    hub_entry,
+    parse_reference,
+    parse_repos,
+    parse_tree,
+    pick,
+    quant_of,
+    recommended,
+    smallest_first,
+)
 
 SHA = "ab" * 32
 
@@ -97,3 +108,19 @@ def test_references_as_ollama_and_lm_studio_take_them():
     assert parse_reference("bartowski/Qwen3-8B-GGUF:q4_k_m") == ("bartowski/Qwen3-8B-GGUF", "Q4_K_M")
     assert parse_reference("hf.co/o/r") == ("o/r", "")
     assert parse_reference("gemma-3-4b") is None and parse_reference("../x") is None
+
+
+def test_files_are_shown_smallest_first_and_same_sizes_by_bits_per_weight():
+    listing = parse_tree("o/r", [gguf("r-F16.gguf", 900), gguf("r-Q8_0.gguf", 900), gguf("r-Q2_K.gguf", 900),
+                                 gguf("r-Q4_K_M.gguf", 500), gguf("r-weird.gguf", 100)])
+    assert [c.quant for c in smallest_first(listing.choices)] == ["other", "Q4_K_M", "Q2_K", "Q8_0", "F16"]
+
+
+def test_the_pick_is_the_usual_default_that_fits_else_the_largest_that_fits():
+    listing = parse_tree("o/r", [gguf("r-Q2_K.gguf", 300), gguf("r-Q4_K_M.gguf", 500), gguf("r-Q5_K_M.gguf", 600),
+                                 gguf("r-Q6_K.gguf", 700), gguf("r-F16.gguf", 2000)])
+    up_to = lambda limit: lambda choice: choice.size <= limit  # noqa: E731 - a machine with this much memory
+    assert recommended(listing.choices, up_to(10_000)).quant == "Q4_K_M"  # not F16, though it fits
+    assert recommended(listing.choices, up_to(450)).quant == "Q2_K"  # no usual default fits: the largest that does
+    assert recommended(listing.choices, up_to(100)) is None
+    assert "Q4_K_M" in RECOMMENDATION_RULE
