@@ -7,6 +7,11 @@ the model's text starts inside it with no opening marker. Only a block at the ve
 of the answer is thinking: a `<think>` later on is the answer's own text (code, say).
 Model output is untrusted: a block that never closes is thinking to the end, and the
 markers may arrive split across any number of pieces.
+
+What an answer finally is (`settle`): a block still open when the model stopped of its
+own accord, with no answer after it, means the model did not follow the thinking format
+(a small model writes `<think>` and then simply answers): its text is the answer. Cut off
+by the length limit or by Stop, the thinking stays thinking (the window says so).
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MARKERS", "Part", "ThinkingSplitter", "opens_thinking"]
+from desktop.core.engine_types import FinishReason
+
+__all__ = ["MARKERS", "Part", "ThinkingSplitter", "opens_thinking", "settle"]
 
 MARKERS: tuple[tuple[str, str], ...] = (("<think>", "</think>"), ("[THINK]", "[/THINK]"))
 PartKind = Literal["thought", "answer"]
@@ -24,6 +31,19 @@ PartKind = Literal["thought", "answer"]
 class Part:
     kind: PartKind
     text: str
+
+
+def settle(answer: str, thought: str, finish_reason: FinishReason, *, unclosed: bool) -> tuple[str, str]:
+    """The final (answer, thought) of a finished stream. `unclosed`: the thinking block was
+    still open at the end (or its end cannot be seen: a server's separate thinking).
+
+    A normal end ("stop") inside an open block with nothing answered means the model did
+    not follow the format, so its text is the answer: an empty answer would look like no
+    answer at all and be sent back to the model as an empty turn. "length" and "cancelled"
+    cut the thinking short: it stays thinking."""
+    if finish_reason == "stop" and unclosed and not answer.strip() and thought.strip():
+        return thought.strip(), ""
+    return answer, thought
 
 
 def opens_thinking(prompt: str) -> str | None:
@@ -48,6 +68,14 @@ class ThinkingSplitter:
     @property
     def thinking(self) -> bool:
         return self._state == "thinking"
+
+    def final(self, answer: str, thought: str, finish_reason: FinishReason, *,
+              told_apart: bool = False) -> tuple[str, str]:
+        """What the answer and the thought are, once `finish()` was called (see `settle`).
+        `told_apart`: some thinking came from the engine as such, so whether its block
+        closed is not seen here; with no answer after it, it counts as still open."""
+        unclosed = self.thinking or (told_apart and not answer.strip())
+        return settle(answer, thought, finish_reason, unclosed=unclosed)
 
     def feed(self, text: str) -> list[Part]:
         self._held += text

@@ -177,8 +177,11 @@ def _chat(p: Palette) -> str:
 #MessageText {{ background: transparent; border: none; font-size: {BODY_PX}px; }}
 #StatsLine, #Caption {{ color: {p.muted}; font-size: {SMALL_PX}px; }}
 #Thinking {{ color: {p.muted}; font-size: {BODY_PX}px; }}
-QToolButton#ThoughtToggle {{ color: {p.muted}; padding: 2px 4px; }}
-#ThoughtText {{ color: {p.muted}; border-left: 2px solid {p.border}; padding-left: 10px; }}
+QToolButton#ThoughtToggle {{ color: {p.muted}; font-size: {SMALL_PX + 1}px; padding: 2px 8px 2px 2px; }}
+QToolButton#ThoughtToggle:checked {{ background: transparent; }}
+QToolButton#ThoughtToggle:hover {{ background: {p.hover}; color: {p.text}; }}
+#ThoughtBody {{ background: transparent; border: none; border-left: 3px solid {p.border}; }}
+#ThoughtText #ProseText {{ color: {p.muted}; }}
 #JumpToLatest {{ background: {p.accent}; border: 2px solid {p.page}; border-radius: 18px; }}
 #JumpToLatest:hover {{ background: {p.accent}; border: 2px solid {p.text}; }}
 #Notice, #UndoBar, #TipBar {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 10px; }}

@@ -274,3 +274,12 @@ def test_a_reasoning_answer_streams_its_thinking_apart(qwen_vision):
     assert "".join(p.text for p in parts if p.kind == "thought") == answer.reasoning
     assert "".join(p.text for p in parts if p.kind == "answer") == answer.text
     assert 0 < answer.thinking_s < answer.stats.total_s
+
+
+def test_thinking_cut_by_the_length_limit_stays_thinking(qwen_vision):
+    """The engine tells the relay why the stream ended: cut mid-thought, the thinking is
+    not passed off as the answer (a model that never closes its thinking would be)."""
+    answer = qwen_vision.ask([Message.user("What is 7 times 6?")], system_prompt=THINK_FIRST,
+                             options=GenerationOptions(temperature=0, max_tokens=6)).result()
+    assert answer.stats.finish_reason == "length"
+    assert answer.text == "" and answer.reasoning.strip()

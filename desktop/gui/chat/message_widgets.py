@@ -237,7 +237,7 @@ class AssistantMessage(MessageWidget):
         self._pulse.setInterval(_THINKING_MS)
         self._pulse.timeout.connect(self._tick)
         self._layout.addWidget(self.thinking)
-        self.thought = ThoughtSection(self)
+        self.thought = ThoughtSection(self, key=position)
         self._layout.addWidget(self.thought)
         self.view = AnswerView(self)
         self.view.setObjectName("MessageText")
@@ -279,18 +279,27 @@ class AssistantMessage(MessageWidget):
         self.thought.append(delta)
 
     def finish(self, text: str, details: AnswerDetails | None) -> None:
+        """The answer as the engine settled it: streamed "thinking" it judged to be the
+        answer (a block that never closed) moves down into the answer."""
         self._pulse.stop()
         self.thinking.hide()
         self.streaming = False
         self.text = text
         self.view.set_text(text, streaming=False)
+        if details is None and self.thought.text:  # failed mid-way: keep what streamed
+            self.thought.set_thought(self.thought.text, self.thought.seconds or 0.0)
+        elif details is not None and not details.reasoning and self.thought.text:
+            self.thought.clear()
         self.set_details(details)
         self.actions.show()
 
     def set_details(self, details: AnswerDetails | None) -> None:
-        """The statistics line, and the thinking kept with them."""
+        """The statistics line, and the thinking kept with them (streamed or stored alike).
+        Thinking cut short by Stop or the length limit, with no answer, says so."""
         if details is not None and details.reasoning:
-            self.thought.set_thought(details.reasoning, details.thinking_s)
+            finish = details.stats.finish_reason if details.stats is not None else "stop"
+            cut = finish if finish != "stop" and not self.text.strip() else None
+            self.thought.set_thought(details.reasoning, details.thinking_s, cut=cut)
         line = stats_line(details.stats) if details is not None and details.stats is not None else ""
         self.stats_label.setText(line)
         self.stats_label.setVisible(bool(line))

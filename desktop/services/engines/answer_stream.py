@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from desktop.core.conversation import Message
-from desktop.core.engine_types import Answer, EngineInfo, GenerationOptions
+from desktop.core.engine_types import Answer, EngineInfo, FinishReason, GenerationOptions
 from desktop.core.errors import EngineError, HearthError
 from desktop.core.reasoning import Part, ThinkingSplitter
 
@@ -98,15 +98,18 @@ class PartRelay:
         self._splitter = ThinkingSplitter(open_closing=open_closing)
         self._answer: list[str] = []
         self._thought: list[str] = []
+        self._told_apart = False  # thinking came from the engine as such: its end is not seen
+        self._final: tuple[str, str] | None = None  # (answer, thought) once finished
         self.thinking_ended: float | None = None  # perf_counter() at the answer's first text
 
     @property
     def answer(self) -> str:
-        return "".join(self._answer)
+        """The answer: once finished, as `core.reasoning.settle` decides."""
+        return self._final[0] if self._final is not None else "".join(self._answer)
 
     @property
     def thought(self) -> str:
-        return "".join(self._thought)
+        return self._final[1] if self._final is not None else "".join(self._thought)
 
     def text(self, text: str) -> None:
         """The model's text, thinking and answer as they come."""
@@ -115,11 +118,15 @@ class PartRelay:
 
     def thinking(self, text: str) -> None:
         """Thinking the engine already knows as such (a server's `reasoning_content`)."""
+        self._told_apart = True
         self._put(Part("thought", text))
 
-    def finish(self) -> None:
+    def finish(self, reason: FinishReason) -> None:
+        """The stream has ended (why: `reason`): settle what is answer and what is thought."""
         for part in self._splitter.finish():
             self._put(part)
+        self._final = self._splitter.final("".join(self._answer), "".join(self._thought), reason,
+                                           told_apart=self._told_apart)
 
     def _put(self, part: Part) -> None:
         if part.kind == "thought":

@@ -250,7 +250,7 @@ class LlmEngine(QueuedEngine):
         tail = pending + decoder.decode(b"", final=True)
         if tail and finish != "cancelled":
             relay.text(tail)
-        relay.finish()
+        relay.finish(finish)
         return (first_at, last_at, completion), finish, unevaluated
 
     def _fit_history(self, llama: Llama, job: _Job) -> list[Message]:

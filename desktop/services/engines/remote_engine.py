@@ -125,7 +125,7 @@ class RemoteEngine(QueuedEngine):
         except (ValueError, KeyError, TypeError) as error:  # a reply that is not the API's shape
             raise EngineError(f"The remote engine at {self.config.base_url} answered something that is not "
                               f"an OpenAI-compatible reply.") from error
-        relay.finish()
+        relay.finish(finish)
         ended = time.perf_counter()
         first = first_at or ended
         completion = usage.completion_tokens if usage else pieces
