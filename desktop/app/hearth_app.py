@@ -64,7 +64,7 @@ class HearthApp:
             options=_options(settings),
         )
         self.theme = Theme(_qt_app())
-        self.theme.apply()
+        self.theme.force(settings.appearance)  # "system" follows the system, live
         self.window = MainWindow()
         self.window.restore_layout(settings.window_geometry, settings.sidebar_width)
         self._announce_vision(settings)
@@ -107,6 +107,8 @@ class HearthApp:
         self.session.system_prompt = settings.system_prompt
         self.session.options = _options(settings)
         self.window.set_talk_shortcut(settings.ptt_shortcut)
+        if settings.appearance != old.appearance:
+            self.theme.force(settings.appearance)
         choice = self._choose(settings)
         if choice != self.choice:
             try:

@@ -49,6 +49,7 @@ class Settings:
     sidebar_width: int | None = None
     last_conversation: int | None = None
     vision_tip_seen: bool = False  # the starter projector's notice is shown once
+    appearance: str = "system"  # "light", "dark", else the system's colour scheme
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

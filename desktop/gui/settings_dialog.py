@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.api_policy import new_api_key
 from desktop.core.settings import Settings
-from desktop.gui.icons import icon
+from desktop.gui.icons import IconButton, icon
 
 __all__ = ["PAGES", "SettingsDialog"]
 
@@ -44,6 +44,7 @@ _DEFAULT_MIC = "System default"
 _Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
 PAGES = {"General": "gear", "Models": "cpu", "Voice": "microphone", "Developer": "code"}  # name: icon
 
+_APPEARANCES = (("Match the system", "system"), ("Light", "light"), ("Dark", "dark"))
 
 class SettingsDialog(QDialog):
     """The person's settings, a page per topic; OK accepts, the app reads the result.
@@ -116,12 +117,19 @@ class SettingsDialog(QDialog):
             api_enabled=self.api_enabled.isChecked(),
             api_port=self.api_port.value(),
             api_key=self.api_key.text() or None,
+            appearance=self.appearance.currentData(),
         )
 
     # -- pages ---------------------------------------------------------------------------
 
     def _general_page(self, settings: Settings) -> None:
         form = self._page("General")
+        self.appearance = QComboBox(self)
+        for label, value in _APPEARANCES:
+            self.appearance.addItem(label, value)
+        self.appearance.setCurrentIndex(max(0, self.appearance.findData(settings.appearance)))
+        self._row(form, "Appearance", self.appearance,
+                  "Light or dark, or as the system is set (and changing with it).")
         self.system_prompt = QPlainTextEdit(settings.system_prompt, self)
         self.system_prompt.setFixedHeight(90)
         self._row(form, "System prompt", self.system_prompt,
@@ -208,9 +216,17 @@ class SettingsDialog(QDialog):
                                      "another Hearth) instead of this computer's model.")
         self.remote_model = self._line(form, "Remote model", settings.remote_model, "empty: the server's first model",
                                        "The model's name on that server.")
-        self.remote_api_key = self._line(form, "Remote API key", settings.remote_api_key, "if the server wants one",
-                                         "Sent to the remote server when it asks for a key.")
-        self.remote_api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self.remote_api_key = QLineEdit(settings.remote_api_key or "", self)
+        self.remote_api_key.setPlaceholderText("if the server wants one")
+        self.show_remote_api_key = self._reveal_button(self.remote_api_key)
+        holder = QWidget(self)
+        holder.setFocusProxy(self.remote_api_key)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.remote_api_key, 1)
+        row.addWidget(self.show_remote_api_key)
+        self._row(form, "Remote API key", holder, "Sent to the remote server when it asks for a key.")
+        self._describe(self.remote_api_key, "Remote API key", holder.toolTip())
         self._caption(form, "Keys are kept in settings.json, which only you can read.")
 
     def _api_key_row(self, form: QFormLayout, key: str | None) -> None:
@@ -218,6 +234,7 @@ class SettingsDialog(QDialog):
         self.api_key = QLineEdit(key or "", self)
         self.api_key.setReadOnly(True)
         self.api_key.setCursorPosition(0)  # the key's start in view
+        self.show_api_key = self._reveal_button(self.api_key)
         self.api_key.setPlaceholderText("made when the API is switched on")
         self._describe(self.api_key, "API key", "Programs send this key (Authorization: Bearer KEY, or the "
                        "OpenAI client's api_key); requests without it are refused.")
@@ -232,6 +249,7 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.api_key, 1)
+        row.addWidget(self.show_api_key)
         row.addWidget(self.copy_api_key)
         row.addWidget(self.new_api_key)
         caption = QLabel("API key", self)
@@ -239,6 +257,22 @@ class SettingsDialog(QDialog):
         caption.setBuddy(self.api_key)
         caption.setToolTip(self.api_key.toolTip())
         form.addRow(caption, holder)
+
+    def _reveal_button(self, line: QLineEdit) -> IconButton:
+        """Keys stay hidden (someone may see the screen) until the eye is pressed (Tab
+        reaches it; Space toggles)."""
+        line.setEchoMode(QLineEdit.EchoMode.Password)
+        button = IconButton("eye", "Show the key", self)
+        button.setCheckable(True)
+
+        def toggle(shown: bool) -> None:
+            line.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+            button.set_icon_name("eye-slash" if shown else "eye")
+            button.setToolTip("Hide the key" if shown else "Show the key")
+            button.setAccessibleName(button.toolTip())
+
+        button.toggled.connect(toggle)
+        return button
 
     def _set_api_key(self, key: str) -> None:
         self.api_key.setText(key)
@@ -338,3 +372,4 @@ def _spin(spin: _Spin, low: float, high: float, value: float) -> _Spin:
     spin.setMinimumWidth(140)
     spin.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)  # a number needs no full row
     return spin
+

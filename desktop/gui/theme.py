@@ -86,8 +86,8 @@ class Theme(QObject):
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply())
 
     def force(self, scheme: str | None) -> None:
-        """Pin "dark" or "light" regardless of the system (None follows it again)."""
-        self._app.setProperty("hearthScheme", scheme)
+        """Pin "dark" or "light" regardless of the system (anything else follows it again)."""
+        self._app.setProperty("hearthScheme", scheme if scheme in ("dark", "light") else None)
         self.apply()
 
     def apply(self) -> Palette:

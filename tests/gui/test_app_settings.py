@@ -121,6 +121,19 @@ def test_dark_theme_recolours_the_window_and_code(qtbot, hearth):
         hearth.theme.force(None)
 
 
+def test_appearance_in_settings_pins_light_or_dark_and_is_kept(qtbot, hearth):
+    """Settings → General → Appearance: dark or light whatever the system says, saved."""
+    viewport = hearth.window.chat.viewport()
+    try:
+        hearth.apply_settings(hearth.settings.updated(appearance="dark"))
+        assert viewport.palette().color(viewport.backgroundRole()).name() == "#1e1f22"
+        assert load_settings(hearth.paths.settings_file).appearance == "dark"
+        hearth.apply_settings(hearth.settings.updated(appearance="light"))
+        assert viewport.palette().color(viewport.backgroundRole()).name() != "#1e1f22"
+    finally:
+        hearth.theme.force(None)
+
+
 def test_closing_mid_answer_exits_cleanly(qtbot, hearth):
     hearth.session.options = hearth.session.options.__class__(temperature=0.8, max_tokens=500)
     hearth.window.composer.edit.setPlainText("Write a very long essay about mountains.")

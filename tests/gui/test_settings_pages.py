@@ -29,7 +29,7 @@ EVERY_FIELD_CHANGED = Settings(
     system_prompt="Be brief.", temperature=1.3, top_p=0.5, n_ctx=8192, gpu_offload=False,
     microphone="USB mic", ptt_shortcut="Ctrl+Shift+T", send_after_speaking=True, api_enabled=True,
     api_port=9000, api_key="key-of-this-api", remote_url="http://10.0.0.2:8080/v1", remote_model="llama",
-    remote_api_key="secret",
+    remote_api_key="secret", appearance="dark",
 )
 
 
@@ -55,7 +55,7 @@ def test_four_pages_hold_their_settings(qtbot):
     assert list(dialog.pages) == ["General", "Models", "Voice", "Developer"]
     assert [dialog.nav.item(i).text() for i in range(dialog.nav.count())] == list(dialog.pages)
     expected = {
-        "General": [dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx],
+        "General": [dialog.appearance, dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx],
         "Models": [dialog.model, dialog.mmproj, dialog.gpu_offload, dialog.manage_models],
         "Voice": [dialog.microphone, dialog.whisper, dialog.shortcut, dialog.send_after_speaking],
         "Developer": [dialog.api_enabled, dialog.api_port, dialog.api_address, dialog.api_key,
@@ -182,3 +182,21 @@ def test_the_models_page_button_asks_for_the_model_manager(qtbot):
     dialog.show_page("Models")
     with qtbot.waitSignal(dialog.modelsRequested):
         qtbot.mouseClick(dialog.manage_models, Qt.MouseButton.LeftButton)
+
+
+def test_keys_are_hidden_until_their_eye_is_pressed(qtbot):
+    """Someone may see the screen: both keys show as dots; the eye (reached by Tab,
+    toggled with Space) shows one and hides it again; the value is the same either way."""
+    dialog = make(qtbot, EVERY_FIELD_CHANGED)
+    dialog.show()
+    dialog.show_page("Developer")
+    for line, eye in ((dialog.api_key, dialog.show_api_key), (dialog.remote_api_key, dialog.show_remote_api_key)):
+        assert line.echoMode() == QLineEdit.EchoMode.Password
+        assert eye.focusPolicy() & Qt.FocusPolicy.TabFocus
+        eye.setFocus()
+        qtbot.keyClick(eye, Qt.Key.Key_Space)
+        assert line.echoMode() == QLineEdit.EchoMode.Normal and eye.toolTip() == "Hide the key"
+        qtbot.keyClick(eye, Qt.Key.Key_Space)
+        assert line.echoMode() == QLineEdit.EchoMode.Password
+    result = dialog.result_settings()
+    assert (result.api_key, result.remote_api_key) == ("key-of-this-api", "secret")
