@@ -33,7 +33,7 @@ def ask(qtbot, app, text):
 
 def test_starter_models_say_how_to_get_a_real_vision_model(qtbot, hearth):
     tip = hearth.window.tip
-    assert tip.isVisible() and "test projector" in tip.label.text() and "Ctrl+Shift+M" in tip.label.text()
+    assert tip.isVisible() and "cannot really see images" in tip.label.text() and "Ctrl+Shift+M" in tip.label.text()
     qtbot.mouseClick(tip.action_button, Qt.MouseButton.LeftButton)
     assert hearth.models_dialog is not None
     qtbot.waitUntil(hearth.models_dialog.isVisible)

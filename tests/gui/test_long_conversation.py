@@ -5,6 +5,7 @@ conversation offers example prompts. Real widgets, real SQLite."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.conversation import Message
 from desktop.gui.chat.chat_view import BACKFILL, FIRST_SHOWN
@@ -60,3 +61,38 @@ def test_example_prompts_fill_the_composer(qtbot):
     assert "Ctrl+Space" in window.composer.notice.text()
     window.chat.add_message(Message.user("hello"))
     assert not window.chat.welcome.isVisible()
+
+
+def test_tab_visits_the_messages_in_view_and_never_jumps_away(qtbot, tmp_path):
+    """Tab from the conversation goes to the buttons of a message on screen, not to the
+    first message built far above (which scrolled the reader to it)."""
+    stored = thousand(tmp_path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    chat = window.chat
+    chat.show_conversation(stored)
+    bar = chat.verticalScrollBar()
+    qtbot.waitUntil(lambda: len(chat.bubbles) >= FIRST_SHOWN + BACKFILL and bar.value() == bar.maximum())
+    bottom = bar.value()
+    chat.setFocus()
+    seen = []
+    for _ in range(12):  # forwards through the messages in view, to the composer's bars
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+        assert bar.value() >= bottom - chat.viewport().height(), "Tab scrolled far from where the reader was"
+    inside = [w for w in seen if chat.isAncestorOf(w)]
+    assert inside, "Tab never reached a message's buttons"
+    for widget in inside:
+        top = widget.mapTo(chat.viewport(), QPoint(0, 0)).y()
+        assert -widget.height() <= top <= chat.viewport().height()
+    bar.setValue(bar.maximum() // 2)  # the reader scrolls up: Tab now visits what is shown there
+    qtbot.wait(300)
+    chat.setFocus()
+    qtbot.keyClick(chat, Qt.Key.Key_Tab)
+    widget = QApplication.focusWidget()
+    assert chat.isAncestorOf(widget)
+    assert 0 <= widget.mapTo(chat.viewport(), QPoint(0, 0)).y() <= chat.viewport().height()

@@ -17,7 +17,7 @@ Signals (ChatView):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
@@ -36,6 +36,7 @@ OLDER_BATCH = 12  # built each time the reader nears the top
 _BACKFILL_MS = 15
 _NEAR_TOP_PX = 300
 _BOTTOM_SLACK_PX = 24
+_IN_VIEW_MS = 150
 
 
 class ChatView(QScrollArea):
@@ -87,9 +88,14 @@ class ChatView(QScrollArea):
         self.jump_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click keeps the composer's focus; End works too
         self.jump_button.clicked.connect(self.scroll_to_bottom)
         self.jump_button.hide()
+        self._in_view = QTimer(self)  # once the reader stops scrolling: Tab's reach follows the view
+        self._in_view.setSingleShot(True)
+        self._in_view.setInterval(_IN_VIEW_MS)
+        self._in_view.timeout.connect(self.focusChainChanged.emit)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._range_changed)
         bar.valueChanged.connect(self._value_changed)
+        bar.valueChanged.connect(self._in_view.start)
         self._show_welcome()
 
     # -- what is shown -----------------------------------------------------------------
@@ -289,10 +295,24 @@ class ChatView(QScrollArea):
         return self.bubbles[-1].position + 1 if self.bubbles else len(self._older)
 
     def focus_chain(self) -> list[QWidget]:
-        """The controls inside the built messages that Tab reaches, top to bottom."""
+        """The controls Tab reaches inside the messages in view, top to bottom. Those of
+        messages off screen are left to the mouse until scrolled to (arrows, PgUp and
+        PgDn scroll while the conversation has focus): Tab into a long conversation
+        used to go to the oldest message built and scroll the reader away."""
         chain: list[QWidget] = []
+        view = self.viewport().rect()
         for bubble in self.bubbles:
-            buttons = [b for b in bubble.findChildren(QAbstractButton) if b.focusPolicy() & Qt.FocusPolicy.TabFocus]
+            top = bubble.mapTo(self.viewport(), QPoint(0, 0)).y()
+            shown = top < view.bottom() and top + bubble.height() > 0
+            buttons = []
+            for button in bubble.findChildren(QAbstractButton):
+                reach = button.property("tabReach")
+                if reach is None:  # its own policy, kept for when it is in view
+                    reach = button.focusPolicy()
+                    button.setProperty("tabReach", reach)
+                button.setFocusPolicy(Qt.FocusPolicy(reach) if shown else Qt.FocusPolicy.ClickFocus)
+                if shown and button.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                    buttons.append(button)
             under = [b for b in buttons if bubble.actions.isAncestorOf(b)]
             chain.extend([b for b in buttons if b not in under] + under)  # the content, then its actions
         return chain

