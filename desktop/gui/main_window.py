@@ -4,7 +4,8 @@ the bottom of that column. Widgets only; `desktop.app` wires it to the services.
 
 Keys: Enter sends; Esc clears the search, else stops an answer, else cancels an edit;
 Ctrl+N new chat; Ctrl+F search; Ctrl+B sidebar; Ctrl+, settings; Ctrl+Shift+M models;
-Ctrl+Q quit; Del (in the list) deletes, with an undo bar; hold Ctrl+Space to talk.
+Ctrl+Q quit; Del (in the list) deletes, with an undo bar; hold Ctrl+Space to talk;
+Ctrl+Shift+S attaches a part of the screen.
 
 Signals:
     newConversationRequested(): "New chat" or Ctrl+N.
@@ -38,6 +39,7 @@ from desktop.gui.chat.composer import Composer
 from desktop.gui.elided_label import ElidedLabel
 from desktop.gui.icons import IconButton
 from desktop.gui.model_picker import ModelPicker
+from desktop.gui.screen_capture import ScreenAsk, screen_capture_problem
 from desktop.gui.sidebar import Sidebar
 from desktop.gui.theme import COLUMN_PX
 from desktop.gui.tip_bar import TipBar, UndoBar
@@ -173,6 +175,9 @@ class MainWindow(QMainWindow):
         self.composer.settingsRequested.connect(self.settingsRequested.emit)
         self.chat.imageOpened.connect(self.show_image)
         self.chat.promptChosen.connect(self._example_prompt)
+        self.screen_ask = ScreenAsk(self)
+        self.screen_ask.captured.connect(lambda image: self.composer.add_image(image, "screen capture"))
+        self.composer.captureRequested.connect(self.ask_about_screen)
         shortcuts = {
             QKeySequence.StandardKey.New: self.newConversationRequested.emit,
             QKeySequence(Qt.Key.Key_Escape): self._escape,
@@ -181,6 +186,7 @@ class MainWindow(QMainWindow):
             QKeySequence("Ctrl+,"): self.settingsRequested.emit,
             QKeySequence("Ctrl+Shift+M"): self.modelsRequested.emit,
             QKeySequence("Ctrl+B"): self.toggle_sidebar,
+            QKeySequence("Ctrl+Shift+S"): self.ask_about_screen,
         }
         for key, slot in shortcuts.items():
             QShortcut(key, self, slot)
@@ -304,6 +310,14 @@ class MainWindow(QMainWindow):
         self.composer.vision = vision
         if max_image_side:
             self.composer.max_image_side = max_image_side
+
+    def ask_about_screen(self) -> None:
+        """Attach a part of the screen, chosen with the mouse (the window steps aside)."""
+        problem = screen_capture_problem()
+        if problem:
+            self.composer.show_notice(problem)
+        elif self.composer.check_vision():
+            self.screen_ask.start()
 
     def set_voice_available(self, available: bool) -> None:
         """Push-to-talk is offered only with a Whisper model that loads."""

@@ -19,6 +19,7 @@ def test_macos_plist_asks_for_the_microphone():
     info = plistlib.loads((PACKAGING / "macos" / "Info.plist").read_bytes())
     assert info["CFBundleIdentifier"] == "io.github.hearth.Hearth"
     assert len(info["NSMicrophoneUsageDescription"]) > 20  # macOS shows it to the person
+    assert len(info["NSScreenCaptureUsageDescription"]) > 20  # ...and this before "Ask about my screen"
     assert info["CFBundlePackageType"] == "APPL" and info["NSHighResolutionCapable"] is True
 
 

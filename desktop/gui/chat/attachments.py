@@ -6,11 +6,11 @@ import base64
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Attachment
 
-__all__ = ["attachment_pixmap", "show_image"]
+__all__ = ["ThumbnailRow", "attachment_pixmap", "show_image"]
 
 
 def attachment_pixmap(attachment: Attachment, side: int) -> QPixmap:
@@ -32,3 +32,35 @@ def show_image(attachment: Attachment, parent: QWidget) -> QDialog:
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog
+
+
+class ThumbnailRow(QHBoxLayout):
+    """The images waiting to be sent, as thumbnails above the composer's text; a click
+    on one removes it."""
+
+    def __init__(self, owner: QWidget) -> None:
+        super().__init__()
+        self._owner = owner  # the thumbnails' parent widget
+        self.items: list[Attachment] = []
+        self.addStretch(1)
+
+    def add(self, attachment: Attachment) -> None:
+        self.items.append(attachment)
+        button = QToolButton(self._owner)
+        button.setIcon(attachment_pixmap(attachment, 56))
+        button.setIconSize(QSize(56, 56))
+        button.setToolTip(f"{attachment.source_name}: click to remove")
+        button.setAccessibleName(f"Remove {attachment.source_name}")
+        button.clicked.connect(lambda: self._remove(attachment, button))
+        self.insertWidget(self.count() - 1, button)
+
+    def clear(self) -> None:
+        self.items.clear()
+        while self.count() > 1:
+            item = self.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+
+    def _remove(self, attachment: Attachment, button: QToolButton) -> None:
+        self.items.remove(attachment)
+        button.deleteLater()

@@ -15,10 +15,12 @@ Signals:
     settingsRequested(): a notice's link asked for the model settings.
     talkPressed(): the microphone button went down.
     talkReleased(): the microphone button came up.
+    captureRequested(): the screen button: attach a part of the screen (`add_image`).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 from desktop.core.conversation import Attachment
 from desktop.core.errors import ImageError
 from desktop.core.images import DEFAULT_MAX_SIDE, load_image, normalise_image
-from desktop.gui.chat.attachments import attachment_pixmap
+from desktop.gui.chat.attachments import ThumbnailRow
 from desktop.gui.chat.prompt_edit import PromptEdit
 from desktop.gui.icons import IconButton
 
@@ -67,12 +68,12 @@ class Composer(QWidget):
     settingsRequested = Signal()
     talkPressed = Signal()
     talkReleased = Signal()
+    captureRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Composer")
         self.setAcceptDrops(True)
-        self._attachments: list[Attachment] = []
         self._busy = False
         self._editing: int | None = None
         self._before_edit: tuple[str, tuple[Attachment, ...]] = ("", ())
@@ -116,9 +117,10 @@ class Composer(QWidget):
         self.edit.setAccessibleName("Message")
         self.edit.setToolTip("Enter sends, Shift+Enter starts a new line")
         self.edit.installEventFilter(self)
-        self.thumbnails = QHBoxLayout()
-        self.thumbnails.addStretch(1)
+        self.thumbnails = ThumbnailRow(self.box)
         self.attach_button = IconButton("paperclip", "Attach image", self.box, size=20)
+        self.capture_button = IconButton("selection-plus", "Ask about my screen", self.box, size=20)
+        self.capture_button.setToolTip("Attach a part of the screen (Ctrl+Shift+S)")
         self.talk_button = IconButton("microphone", "Hold to talk", self.box, size=20)
         self.talk_button.setToolTip("Hold to speak (or hold Ctrl+Space); release to stop")
         self.level = QProgressBar(self.box)
@@ -137,6 +139,7 @@ class Composer(QWidget):
         tools = QHBoxLayout()
         tools.setSpacing(4)
         tools.addWidget(self.attach_button)
+        tools.addWidget(self.capture_button)
         tools.addWidget(self.talk_button)
         tools.addWidget(self.level)
         tools.addStretch(1)
@@ -154,14 +157,15 @@ class Composer(QWidget):
         layout.addWidget(self.notice_box)
         layout.addWidget(self.edit_banner)
         layout.addWidget(self.box)
-        self.setTabOrder(self.edit, self.attach_button)
-        self.setTabOrder(self.attach_button, self.talk_button)
-        self.setTabOrder(self.talk_button, self.send_button)
+        for first, second in itertools.pairwise((self.edit, self.attach_button, self.capture_button,
+                                                 self.talk_button, self.send_button)):
+            self.setTabOrder(first, second)
 
         self.edit.enterPressed.connect(self.send)
         self.edit.imagesPasted.connect(self.add_mime_data)
         self.send_button.clicked.connect(self._send_or_stop)
         self.attach_button.clicked.connect(self._pick_files)
+        self.capture_button.clicked.connect(self.captureRequested.emit)
         self.talk_button.pressed.connect(self.talkPressed.emit)
         self.talk_button.released.connect(self.talkReleased.emit)
 
@@ -169,7 +173,7 @@ class Composer(QWidget):
 
     @property
     def attachments(self) -> tuple[Attachment, ...]:
-        return tuple(self._attachments)
+        return tuple(self.thumbnails.items)
 
     @property
     def editing(self) -> int | None:
@@ -183,7 +187,7 @@ class Composer(QWidget):
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         self._set_send_look()
-        waiting = busy and bool(self.edit.toPlainText().strip() or self._attachments)
+        waiting = busy and bool(self.edit.toPlainText().strip() or self.thumbnails.items)
         self.hint.setText(_WAIT_HINT if waiting else "")  # also on coming back to typed-ahead text
 
     def set_text(self, text: str) -> None:
@@ -196,7 +200,7 @@ class Composer(QWidget):
         and nothing is cleared: the text waits in the box."""
         text = self.edit.toPlainText().strip()
         if self._busy:
-            if text or self._attachments:
+            if text or self.thumbnails.items:
                 self.hint.setText(_WAIT_HINT)
             return
         if self._editing is not None:
@@ -205,11 +209,11 @@ class Composer(QWidget):
                 self._leave_edit()
                 self.editSubmitted.emit(position, text)
             return
-        if not text and not self._attachments:
+        if not text and not self.thumbnails.items:
             return
         self.submitted.emit(text, self.attachments)
         self.edit.clear()
-        self._clear_attachments()
+        self.thumbnails.clear()
         self.show_notice("")
 
     # -- editing an earlier message ---------------------------------------------------
@@ -217,11 +221,11 @@ class Composer(QWidget):
     def begin_edit(self, position: int, text: str) -> None:
         if self._editing is None:
             self._before_edit = (self.edit.toPlainText(), self.attachments)
-            self._clear_attachments()
+            self.thumbnails.clear()
         self._editing = position
         self.editingChanged.emit(position)
         self.edit_banner.show()
-        self.attach_button.setEnabled(False)
+        self._allow_images(False)
         self.set_text(text)
 
     def cancel_edit(self) -> None:
@@ -240,9 +244,9 @@ class Composer(QWidget):
             self.editingChanged.emit(-1)
         self._editing = None
         self.edit_banner.hide()
-        self.attach_button.setEnabled(True)
+        self._allow_images(True)
         self.edit.clear()
-        self._clear_attachments()
+        self.thumbnails.clear()
         self.hint.setText("")
         return draft
 
@@ -255,7 +259,7 @@ class Composer(QWidget):
         self.edit.setPlainText(draft.text)
         self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
         for attachment in draft.attachments:
-            self._add(attachment)
+            self.thumbnails.add(attachment)
 
     # -- dictation -----------------------------------------------------------------
 
@@ -295,10 +299,10 @@ class Composer(QWidget):
 
     def add_files(self, paths: list[Path]) -> None:
         for path in paths:
-            if not self._vision_ok():
+            if not self.check_vision():
                 return
             try:
-                self._add(load_image(path, max_side=self.max_image_side))
+                self.thumbnails.add(load_image(path, max_side=self.max_image_side))
             except ImageError as error:
                 self.show_notice(str(error))
                 return
@@ -309,16 +313,20 @@ class Composer(QWidget):
         if data.hasUrls() and any(u.isLocalFile() for u in data.urls()):
             self.add_files([Path(u.toLocalFile()) for u in data.urls() if u.isLocalFile()])
         elif data.hasImage():
-            if not self._vision_ok():
-                return
-            buffer = QBuffer()
-            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            QImage(data.imageData()).save(buffer, "PNG")
-            try:
-                self._add(normalise_image(bytes(buffer.data()), name="pasted image", max_side=self.max_image_side))
-                self.show_notice("")
-            except ImageError as error:
-                self.show_notice(str(error))
+            self.add_image(QImage(data.imageData()), "pasted image")
+
+    def add_image(self, image: QImage, name: str) -> None:
+        """A picture from the clipboard or the screen, checked and downsized like a file."""
+        if not self.check_vision():
+            return
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buffer, "PNG")
+        try:
+            self.thumbnails.add(normalise_image(bytes(buffer.data()), name=name, max_side=self.max_image_side))
+            self.show_notice("")
+        except ImageError as error:
+            self.show_notice(str(error))
 
     # -- events --------------------------------------------------------------------
 
@@ -346,11 +354,11 @@ class Composer(QWidget):
         self._before_edit = ("", ())
         self.editingChanged.emit(-1)
         self.edit_banner.hide()
-        self.attach_button.setEnabled(True)
+        self._allow_images(True)
         self.edit.setPlainText(text)
         self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
         for attachment in attachments:
-            self._add(attachment)
+            self.thumbnails.add(attachment)
 
     def _set_send_look(self) -> None:
         name, label = ("stop", "Stop") if self._busy else ("arrow-up", "Send")
@@ -359,33 +367,18 @@ class Composer(QWidget):
         self.send_button.setAccessibleName(label)
         self.send_button.setToolTip("Stop the answer (Esc)" if self._busy else "Send (Enter)")
 
-    def _vision_ok(self) -> bool:
+    def check_vision(self) -> bool:
+        """True with a vision model; else a notice says images need one."""
         if not self.vision:
             self.show_notice(
                 'Images need a vision model (a model with an mmproj). <a href="settings">Open model settings</a>'
             )
         return self.vision
 
-    def _add(self, attachment: Attachment) -> None:
-        self._attachments.append(attachment)
-        button = QToolButton(self.box)
-        button.setIcon(attachment_pixmap(attachment, 56))
-        button.setIconSize(QSize(56, 56))
-        button.setToolTip(f"{attachment.source_name}: click to remove")
-        button.setAccessibleName(f"Remove {attachment.source_name}")
-        button.clicked.connect(lambda: self._remove(attachment, button))
-        self.thumbnails.insertWidget(self.thumbnails.count() - 1, button)
-
-    def _remove(self, attachment: Attachment, button: QToolButton) -> None:
-        self._attachments.remove(attachment)
-        button.deleteLater()
-
-    def _clear_attachments(self) -> None:
-        self._attachments.clear()
-        while self.thumbnails.count() > 1:
-            item = self.thumbnails.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+    def _allow_images(self, allowed: bool) -> None:
+        """No new images while an earlier message is being edited."""
+        self.attach_button.setEnabled(allowed)
+        self.capture_button.setEnabled(allowed)
 
     def _send_or_stop(self) -> None:
         if self._busy:
