@@ -27,7 +27,7 @@ def drive(result_file: str) -> None:  # runs in its own process, on the X server
     x, y, width, height = PATTERN
 
     class Pattern(QWidget):
-        def paintEvent(self, _event) -> None:  # noqa: ANN001
+        def paintEvent(self, _event) -> None:
             painter = QPainter(self)
             half_w, half_h = width // 2, height // 2
             for (left, top), colour in zip(((0, 0), (half_w, 0), (0, half_h), (half_w, half_h)),
@@ -54,7 +54,7 @@ def drive(result_file: str) -> None:  # runs in its own process, on the X server
 
     wait(500)
 
-    def drag(picker) -> None:  # noqa: ANN001
+    def drag(picker) -> None:
         report["hidden_while_picking"] = not window.isVisible()
         report["picker_covers_screen"] = picker.geometry() == window.screen().geometry()
         run("mousemove", str(x), str(y), "mousedown", "1", "mousemove", str(x + width // 2), str(y + height // 2),
