@@ -157,8 +157,8 @@ class ChatController(QObject):
         for conversation, text in kept.items():
             if conversation == self.current and not self.composer.edit.toPlainText().strip():
                 self.composer.restore_draft(Draft(text=text))
-            elif conversation != self.current:
-                self.drafts.setdefault(conversation, Draft(text=text))
+            elif conversation != self.current and _is_empty(self.drafts.get(conversation, Draft())):
+                self.drafts[conversation] = Draft(text=text)
 
     def _listed(self, summaries: list) -> None:
         self.titles = {s.id: s.title for s in summaries}
@@ -265,3 +265,7 @@ class ChatController(QObject):
 def _text_of(draft: Draft) -> str:
     """The words a draft holds: an edit's text while editing, else the message's."""
     return draft.editing[1] if draft.editing is not None else draft.text
+
+
+def _is_empty(draft: Draft) -> bool:
+    return not _text_of(draft).strip() and not draft.attachments and draft.editing is None

@@ -91,10 +91,14 @@ class ModelPickerBinding(QObject):
 
     def refresh(self, *_reports: object) -> None:
         """Redraws the picker; takes (and ignores) `ModelJobs.installedChanged`'s list."""
-        choices, chat, whisper = picker_state(self._store, self._catalog, self._host.settings)
+        settings = self._host.settings
+        choices, chat, whisper = picker_state(self._store, self._catalog, settings)
         self._picker.set_choices(choices, chat=chat, whisper=whisper)
+        self._picker.set_remote((settings.remote_model or settings.remote_url) if settings.remote_url else None)
 
     def _chosen(self, role: str, path: str) -> None:
+        if role == "chat" and self._host.settings.remote_url:  # a local model, chosen: no remote engine
+            self._host.apply_settings(self._host.settings.updated(remote_url=None))
         file = Path(path)
         if file.parent == self._store.models_dir:
             self._host.set_default_model(role, file.name)  # what the manager's "Use as default" does

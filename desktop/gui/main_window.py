@@ -64,8 +64,9 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Hearth")
-        self.resize(1180, 780)
-        self.setMinimumSize(640, 480)
+        room = self.screen().availableGeometry()  # never larger than the screen (an 800x600 one too)
+        self.resize(min(1180, room.width() - 40), min(780, room.height() - 60))
+        self.setMinimumSize(min(640, room.width()), min(480, room.height()))
         self.setAcceptDrops(True)
 
         self.sidebar = Sidebar(self)

@@ -49,6 +49,7 @@ class ModelPicker(QToolButton):
         self.setMenu(self._menu)
         self._choices: list[ModelChoice] = []
         self._current: dict[str, str | None] = {"chat": None, "whisper": None}
+        self._remote: str | None = None  # a remote engine answers: its model or address
         self._full_text = ""
         self._owned: list[QAction | QActionGroup] = []  # this menu's entries, replaced by _rebuild
         self._entries: list[tuple[QAction, ModelChoice]] = []
@@ -64,6 +65,12 @@ class ModelPicker(QToolButton):
         self._choices = list(choices)
         self._current = {"chat": chat, "whisper": whisper}
         self._rebuild()
+
+    def set_remote(self, name: str | None) -> None:
+        """A remote engine answers (`name`: its model or address), not the local models;
+        picking a local model turns it off."""
+        self._remote = name
+        self._show_current()
 
     def current_choice(self, role: str = "chat") -> ModelChoice | None:
         path = self._current.get(role)
@@ -143,6 +150,11 @@ class ModelPicker(QToolButton):
         self._full_text = chat.name if chat else "No model"
         self.setIcon(icon("eye") if chat and chat.vision else icon("cpu"))
         tip = [f"Model: {self._full_text}"]
+        if self._remote:
+            self._full_text = f"{self._remote} · remote"
+            self.setIcon(icon("globe"))
+            tip = [f"A remote engine answers: {self._remote} (Settings → Developer).",
+                   "Pick a model here to answer on this computer again."]
         if chat and chat.vision:
             tip.append(VISION_TIP)
         if speech:

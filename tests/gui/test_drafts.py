@@ -90,3 +90,32 @@ def test_a_deleted_conversations_draft_goes_with_it(qtbot, gemma, tmp_path):
         session.shutdown()
     for file in (database, database.with_name(database.name + "-wal")):
         assert not file.exists() or b"private draft words" not in file.read_bytes()
+
+
+def test_a_new_chats_draft_comes_back_after_the_app_reopens_another_chat(qtbot, gemma, tmp_path):
+    """Typed in a new chat, then another chat opened, then quit: at the next start the
+    app opens that other chat, and New chat brings the draft back."""
+    database = tmp_path / "history.sqlite3"
+    store = ConversationStore(database)
+    trip = store.create("Trip")
+    store.append(trip, Message.user("Where should we go?"))
+    store.close()
+    window, session, controller = open_window(qtbot, gemma, database)
+    qtbot.keyClicks(window.composer.edit, "draft one in new chat")
+    controller.switch_to(trip)
+    controller.keep_drafts()
+    session.shutdown()
+
+    session = ChatSession(gemma, database)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = connect_window(window, session)
+    try:
+        with qtbot.waitSignal(session.draftsLoaded, timeout=30_000):
+            session.start()
+            controller.switch_to(trip)  # what HearthApp does with the last open conversation, at once
+        qtbot.wait(100)
+        controller.switch_to(-1)
+        assert window.composer.edit.toPlainText() == "draft one in new chat"
+    finally:
+        session.shutdown()

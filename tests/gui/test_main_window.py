@@ -314,3 +314,13 @@ def test_readme_shortcuts(qtbot):
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)  # a real double-click starts with a press
     qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=point)
     qtbot.waitUntil(lambda: window.conversations.state() == editing)
+
+
+def test_the_first_window_fits_a_small_screen(qtbot):
+    """No saved size yet: the window opens inside the screen (offscreen's is 800 wide),
+    not at its usual 1180x780 hanging off an 800x600 display."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    room = window.screen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert window.minimumWidth() <= room.width()

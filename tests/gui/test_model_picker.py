@@ -188,3 +188,16 @@ def test_the_starter_test_projector_does_not_claim_vision(qtbot, store):
     store.record(store.describe(TEST_PROJECTOR, "mmproj", "test"))
     picker = bound(qtbot, store, FakeApp(store.models_dir))
     assert not action(picker, "Tiny Chat · Q4_K_M").toolTip().startswith(VISION_TIP)
+
+
+def test_with_a_remote_engine_the_picker_says_so_and_a_local_pick_turns_it_off(qtbot, store):
+    """The header named the local model while a remote one answered."""
+    app = FakeApp(store.models_dir)
+    app.settings = app.settings.updated(remote_url="http://127.0.0.1:9/v1", remote_model="llama-70b")
+    picker = bound(qtbot, store, app)
+    assert picker.full_text() == "llama-70b · remote"
+    assert "remote engine answers" in picker.toolTip()
+    action(picker, "Other · Q8_0").trigger()
+    assert app.settings.remote_url is None
+    assert app.settings.model_path == str(store.models_dir / "other-q8_0.gguf")
+    assert picker.full_text() == "Other · Q8_0"

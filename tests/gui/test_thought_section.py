@@ -35,8 +35,6 @@ def fresh_session(monkeypatch) -> Clock:
     """Each test starts a session of its own (the fold's memory is per session)."""
     clock = Clock()
     monkeypatch.setattr(thought_section, "_clock", clock)
-    monkeypatch.setattr(thought_section, "_live", None)
-    monkeypatch.setattr(thought_section, "_opened", {})
     return clock
 
 
@@ -231,7 +229,6 @@ def test_an_answer_read_back_from_the_history_shows_its_thought_as_it_streamed(
     finally:
         store.close()
     chat = shown(qtbot, ChatView(), 800)
-    thought_section._opened.clear()  # a new session: nothing opened by hand yet
     chat.show_conversation(read_back)
     loaded = chat.bubbles[-1].thought
     assert loaded.toggle.text() == live.thought.toggle.text()
@@ -248,3 +245,19 @@ class _Stored:
 
     def __init__(self, position: int, message: Message, answer_details: AnswerDetails | None) -> None:
         self.position, self.message, self.details = position, message, answer_details
+
+
+def test_the_heading_does_not_jump_when_the_engines_measure_arrives(qtbot, theme, fresh_session):
+    """The window's clock stopped at 5.4 s; the engine, counting from its first token,
+    says 5.6 s: the heading stays "5 s" rather than turning into "6 s" at the end."""
+    clock = fresh_session
+    chat = shown(qtbot, ChatView(), 800)
+    chat.add_message(Message.user("Why?"))
+    chat.begin_answer()
+    chat.append_thought("Because.")
+    clock.now += 5.4
+    chat.append_delta("Answer.")
+    thought = chat.bubbles[-1].thought
+    assert thought.toggle.text() == "Thought for 5 s"
+    chat.finish_answer(Answer("Answer.", details("Because.", 5.6).stats, reasoning="Because.", thinking_s=5.6))
+    assert thought.toggle.text() == "Thought for 5 s"

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea,
 from desktop.core.conversation import Message
 from desktop.core.engine_types import Answer, AnswerDetails
 from desktop.gui.chat.message_widgets import AssistantMessage, MessageWidget, UserMessage
+from desktop.gui.chat.thought_section import ThoughtMemory
 from desktop.gui.chat.welcome import Welcome
 from desktop.gui.icons import IconButton
 from desktop.gui.theme import COLUMN_PX
@@ -72,6 +73,7 @@ class ChatView(QScrollArea):
         self.setWidget(body)
 
         self.bubbles: list[MessageWidget] = []  # the built messages, oldest first
+        self.thoughts = ThoughtMemory()  # the thought sections' open/closed state, past rebuilds
         self._older: list = []  # stored messages not built yet (StoredMessage), oldest first
         self._streaming: AssistantMessage | None = None
         self._busy = False
@@ -163,7 +165,7 @@ class ChatView(QScrollArea):
         question = self.bubbles[-1].message if self.bubbles else None
         reading = bool(question is not None and question.role == "user" and question.images)
         bubble = AssistantMessage(Message.assistant(""), self._next_position(), self.column,
-                                  streaming=True, reading_image=reading)
+                                  streaming=True, reading_image=reading, thoughts=self.thoughts)
         self._connect(bubble)
         self._layout.insertWidget(self._layout.count() - 1, bubble)
         bubble.show()
@@ -280,7 +282,7 @@ class ChatView(QScrollArea):
         if message.role == "user":
             bubble = UserMessage(message, position, self.column)
         else:
-            bubble = AssistantMessage(message, position, self.column)
+            bubble = AssistantMessage(message, position, self.column, thoughts=self.thoughts)
             bubble.set_details(details)
         bubble.set_busy(self._busy)
         self._connect(bubble)

@@ -30,7 +30,7 @@ from desktop.core.conversation import Attachment, Message
 from desktop.core.engine_types import AnswerDetails, AnswerStats
 from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.chat.attachments import attachment_pixmap
-from desktop.gui.chat.thought_section import ThoughtSection
+from desktop.gui.chat.thought_section import ThoughtMemory, ThoughtSection
 from desktop.gui.icons import IconButton
 
 __all__ = ["AssistantMessage", "MessageWidget", "UserMessage", "stats_line"]
@@ -226,7 +226,7 @@ class AssistantMessage(MessageWidget):
     words, a quiet statistics line and the actions underneath."""
 
     def __init__(self, message: Message, position: int, parent: QWidget | None = None, *,
-                 streaming: bool = False, reading_image: bool = False) -> None:
+                 streaming: bool = False, reading_image: bool = False, thoughts: ThoughtMemory | None = None) -> None:
         super().__init__(message, position, parent)
         self.thinking = QLabel(self)
         self.thinking.setObjectName("Thinking")
@@ -237,7 +237,7 @@ class AssistantMessage(MessageWidget):
         self._pulse.setInterval(_THINKING_MS)
         self._pulse.timeout.connect(self._tick)
         self._layout.addWidget(self.thinking)
-        self.thought = ThoughtSection(self, key=position)
+        self.thought = ThoughtSection(self, key=position, memory=thoughts)
         self._layout.addWidget(self.thought)
         self.view = AnswerView(self)
         self.view.setObjectName("MessageText")

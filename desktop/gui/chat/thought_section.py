@@ -25,10 +25,11 @@ from desktop.core.engine_types import FinishReason
 from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.icons import icon
 
-__all__ = ["ThoughtSection", "duration_text", "thought_title"]
+__all__ = ["ThoughtMemory", "ThoughtSection", "duration_text", "thought_title"]
 
 ICON_PX = 18  # the caret drawn in it is ~12 px (the icon set leaves a margin)
 _TICK_MS = 1000
+_SAME_S = 1.5  # the window's clock and the engine's differ by the relay's batching, no more
 _CUT_TITLES = {"cancelled": "Stopped while thinking", "length": "Thinking was cut off at the length limit"}
 
 
@@ -64,9 +65,17 @@ class _Live:
     opened: bool = False
 
 
+class ThoughtMemory:
+    """What the sections of one chat view remember past their widgets, for the session:
+    the streaming answer's thinking (one at a time), and which finished thoughts the
+    person opened or closed (by the answer's position and the thought's text)."""
+
+    def __init__(self) -> None:
+        self.live: _Live | None = None
+        self.opened: dict[tuple[int, int], bool] = {}
+
+
 _clock = time.monotonic  # (tests replace it)
-_live: _Live | None = None  # only one answer streams at a time
-_opened: dict[int, bool] = {}  # finished thinking the person opened or closed, by hash of its text
 
 
 class _Header(QToolButton):
@@ -101,9 +110,10 @@ class ThoughtSection(QWidget):
     """Hidden until there is thinking to show. `key`: the answer's position, which tells
     a rebuilt streaming answer from a new one."""
 
-    def __init__(self, parent: QWidget | None = None, *, key: int = -1) -> None:
+    def __init__(self, parent: QWidget | None = None, *, key: int = -1, memory: ThoughtMemory | None = None) -> None:
         super().__init__(parent)
         self.key = key
+        self._memory = memory or ThoughtMemory()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)  # a paragraph's space before the answer
         layout.setSpacing(6)
@@ -146,14 +156,15 @@ class ThoughtSection(QWidget):
 
     def append(self, text: str) -> None:
         """More thinking, as it streams."""
-        global _live
+        memory = self._memory
         if not self._text:
-            if _live is not None and _live.key == self.key and _live.text and text.startswith(_live.text):
-                self._live = _live  # the same answer, rebuilt: its clock and fold go on
-                self._started, self._seconds = _live.started, _live.seconds
+            live = memory.live
+            if live is not None and live.key == self.key and live.text and text.startswith(live.text):
+                self._live = live  # the same answer, rebuilt: its clock and fold go on
+                self._started, self._seconds = live.started, live.seconds
             else:
                 self._started = _clock()
-                self._live = _live = _Live(self.key, "", self._started)
+                self._live = memory.live = _Live(self.key, "", self._started)
             self._tick.start()
         self._text += text
         if self._live is not None:
@@ -178,24 +189,29 @@ class ThoughtSection(QWidget):
 
     def set_thought(self, text: str, seconds: float, *, cut: FinishReason | None = None) -> None:
         """The finished answer's thinking (streamed or stored), with the engine's measure of
-        it: the one kept in the history. `cut`: it ended, with no answer, for this reason."""
-        global _live
+        it: the one kept in the history, shown unless the person watched the clock stop at
+        nearly the same (a heading that jumps a second as the answer ends looks wrong).
+        `cut`: it ended, with no answer, for this reason."""
+        memory, live = self._memory, self._memory.live
         self._tick.stop()
         streamed = self._live
         if streamed is not None and self.opened:
-            _opened[hash(text)] = True  # opened while it streamed: it stays open
-        elif streamed is None and _live is not None and _live.key == self.key and _live.text \
-                and text.startswith(_live.text):
-            streamed = _live  # it finished while another conversation was shown
-            if _live.opened:
-                _opened.setdefault(hash(text), True)
-        if streamed is not None and streamed is _live:
-            _live = None
+            memory.opened[self._remembered(text)] = True  # opened while it streamed: it stays open
+        elif streamed is None and live is not None and live.key == self.key and live.text \
+                and text.startswith(live.text):
+            streamed = live  # it finished while another conversation was shown
+            if live.opened:
+                memory.opened.setdefault(self._remembered(text), True)
+        if streamed is not None and streamed is live:
+            memory.live = None
         self._live = None
-        self._text, self._seconds, self._cut, self._done = text, seconds, cut, True
+        watched = self._seconds if streamed is not None else None
+        self._text, self._cut, self._done = text, cut, True
+        close = watched is not None and abs(watched - seconds) < _SAME_S and cut is None
+        self._seconds = watched if close else seconds
         self._show_title()
         self.setVisible(bool(text.strip()))
-        opened = _opened.get(hash(text), cut is not None)  # cut short with no answer: open
+        opened = memory.opened.get(self._remembered(text), cut is not None)  # cut short, no answer: open
         if opened != self.opened:
             self.toggle.setChecked(opened)
         elif opened:
@@ -203,10 +219,9 @@ class ThoughtSection(QWidget):
 
     def clear(self) -> None:
         """No thinking after all (it turned out to be the answer): hidden, and forgotten."""
-        global _live
         self._tick.stop()
-        if self._live is not None and self._live is _live:
-            _live = None
+        if self._live is not None and self._live is self._memory.live:
+            self._memory.live = None
         self._live = None
         self._text, self._seconds, self._cut, self._done = "", None, None, True
         self.toggle.setChecked(False)
@@ -235,11 +250,14 @@ class ThoughtSection(QWidget):
         """What has come so far; while it streams only the open block is rendered again."""
         self.body.view.set_text(self._text.lstrip(), streaming=not self._done)
 
+    def _remembered(self, text: str) -> tuple[int, int]:
+        return self.key, hash(text)
+
     def _opened(self, opened: bool) -> None:
         if self._live is not None:
             self._live.opened = opened
         elif self._done and self._text:
-            _opened[hash(self._text)] = opened
+            self._memory.opened[self._remembered(self._text)] = opened
         self._show_icon()
         if opened:
             self._render()
