@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
+from desktop.app.companion import Companion
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
 from desktop.app.wiring import (
@@ -83,6 +84,7 @@ class HearthApp:
         self._start_voice(settings)
         self.api_server: ApiServer | None = None
         self._start_api(settings)
+        self.companion = Companion(_qt_app(), self.window, self.session, self.chat, settings)
         self.session.start()
         if settings.last_conversation is not None:
             self.chat.switch_to(settings.last_conversation)
@@ -93,7 +95,8 @@ class HearthApp:
     def open_settings(self) -> SettingsDialog:
         gpu_note = None if backend_info().gpu_offload else "This build of llama.cpp runs on the CPU only."
         dialog = SettingsDialog(self.settings, microphones=input_device_names(), gpu_note=gpu_note,
-                                parent=self.window)
+                                tray=self.companion.tray is not None,
+                                quick_ask_note=self.companion.shortcut_problem, parent=self.window)
         dialog.modelsRequested.connect(self.open_models)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()
@@ -109,6 +112,7 @@ class HearthApp:
         self.window.set_talk_shortcut(settings.ptt_shortcut)
         if settings.appearance != old.appearance:
             self.theme.force(settings.appearance)
+        self.companion.apply(settings, old)
         choice = self._choose(settings)
         if choice != self.choice:
             try:
@@ -189,8 +193,8 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
-        for step in (self._remember_window, self.chat.keep_drafts, self._stop_jobs, self._stop_api,
-                     self._stop_voice, self.session.shutdown, self.engine.close):
+        for step in (self._remember_window, self.chat.keep_drafts, self.companion.shutdown, self._stop_jobs,
+                     self._stop_api, self._stop_voice, self.session.shutdown, self.engine.close):
             try:
                 step()
             except Exception:

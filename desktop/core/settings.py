@@ -50,6 +50,8 @@ class Settings:
     last_conversation: int | None = None
     vision_tip_seen: bool = False  # the starter projector's notice is shown once
     appearance: str = "system"  # "light", "dark", else the system's colour scheme
+    keep_in_tray: bool = False  # closing the window keeps Hearth (and its model) running in the tray
+    quick_ask_key: str = "Ctrl+Alt+Space"  # opens Quick Ask from any app ("" for none)
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

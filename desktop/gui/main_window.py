@@ -17,6 +17,7 @@ Signals:
     settingsRequested(): Settings, Ctrl+, or a notice's settings link.
     modelsRequested(): Models, Ctrl+Shift+M, the picker's "Manage models…" or the tip's button.
     undoDeleteRequested(): Undo on the undo bar (or Ctrl+Z in the list).
+    quitRequested(): Ctrl+Q: quit Hearth (closing the window may only hide it in the tray).
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
     settingsRequested = Signal()
     modelsRequested = Signal()
     undoDeleteRequested = Signal()
+    quitRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,7 +185,7 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.New: self.newConversationRequested.emit,
             QKeySequence(Qt.Key.Key_Escape): self._escape,
             QKeySequence.StandardKey.Find: self.sidebar.focus_search,
-            QKeySequence.StandardKey.Quit: self.close,
+            QKeySequence.StandardKey.Quit: self.quitRequested.emit,
             QKeySequence("Ctrl+,"): self.settingsRequested.emit,
             QKeySequence("Ctrl+Shift+M"): self.modelsRequested.emit,
             QKeySequence("Ctrl+B"): self.toggle_sidebar,

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,7 +58,7 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self, settings: Settings, *, microphones: list[str], gpu_note: str | None = None,
-        parent: QWidget | None = None,
+        tray: bool = True, quick_ask_note: str = "", parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
@@ -74,7 +75,7 @@ class SettingsDialog(QDialog):
         self.pages: dict[str, QWidget] = {}
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
 
-        self._general_page(settings)
+        self._companion_rows(self._general_page(settings), settings, tray, quick_ask_note)
         self._models_page(settings, gpu_note)
         self._voice_page(settings, microphones)
         self._developer_page(settings)
@@ -99,6 +100,7 @@ class SettingsDialog(QDialog):
         shortcut = self.shortcut.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
         microphone = self.microphone.currentText()
         gpu = self.gpu_offload.isChecked() if self.gpu_offload.isEnabled() else self._settings.gpu_offload
+        kept_tray = self._settings.keep_in_tray  # a desktop without a tray keeps the saved choice
         return self._settings.updated(
             model_path=self.model.text().strip() or None,
             mmproj_path=self.mmproj.text().strip() or None,
@@ -118,11 +120,13 @@ class SettingsDialog(QDialog):
             api_port=self.api_port.value(),
             api_key=self.api_key.text() or None,
             appearance=self.appearance.currentData(),
+            keep_in_tray=self.keep_in_tray.isChecked() if self.keep_in_tray.isEnabled() else kept_tray,
+            quick_ask_key=self.quick_ask_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
         )
 
     # -- pages ---------------------------------------------------------------------------
 
-    def _general_page(self, settings: Settings) -> None:
+    def _general_page(self, settings: Settings) -> QFormLayout:
         form = self._page("General")
         self.appearance = QComboBox(self)
         for label, value in _APPEARANCES:
@@ -150,6 +154,25 @@ class SettingsDialog(QDialog):
         self._row(form, "Conversation memory (context length)", self.n_ctx,
                   "How much of the conversation the model sees at once, in tokens (a token is about "
                   "¾ of a word). More needs more memory; it applies when the model next loads.")
+        return form
+
+    def _companion_rows(self, form: QFormLayout, settings: Settings, tray: bool, quick_ask_note: str) -> None:
+        """On the General page: the tray, and the key that opens Quick Ask from any app."""
+        self.keep_in_tray = QCheckBox("Keep Hearth running in the tray when its window is closed", self)
+        self.keep_in_tray.setChecked(settings.keep_in_tray and tray)
+        self.keep_in_tray.setEnabled(tray)
+        self._row(form, "System tray", self.keep_in_tray,
+                  "The model stays loaded, and Quick Ask stays one key away; Quit in the tray's menu "
+                  "(or Ctrl+Q) ends Hearth." if tray else "This desktop shows no tray icons.")
+        self.quick_ask_key = QKeySequenceEdit(QKeySequence(settings.quick_ask_key), self)
+        self.quick_ask_key.setMaximumSequenceLength(1)
+        self.quick_ask_key.setClearButtonEnabled(True)
+        for clear in self.quick_ask_key.findChildren(QToolButton):
+            self._describe(clear, "Clear the Quick Ask key", "No key for Quick Ask (the tray's menu still opens it)")
+        self._row(form, "Quick Ask key", self.quick_ask_key,
+                  "Opens a small Quick Ask window over whatever app you are in (clear it for none).")
+        self.quick_ask_note = self._caption(form, quick_ask_note)
+        self.quick_ask_note.setVisible(bool(quick_ask_note))
 
     def _models_page(self, settings: Settings, gpu_note: str | None) -> None:
         form = self._page("Models")

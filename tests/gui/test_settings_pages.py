@@ -29,7 +29,7 @@ EVERY_FIELD_CHANGED = Settings(
     system_prompt="Be brief.", temperature=1.3, top_p=0.5, n_ctx=8192, gpu_offload=False,
     microphone="USB mic", ptt_shortcut="Ctrl+Shift+T", send_after_speaking=True, api_enabled=True,
     api_port=9000, api_key="key-of-this-api", remote_url="http://10.0.0.2:8080/v1", remote_model="llama",
-    remote_api_key="secret", appearance="dark",
+    remote_api_key="secret", appearance="dark", keep_in_tray=True, quick_ask_key="Ctrl+Alt+K",
 )
 
 
@@ -55,7 +55,8 @@ def test_four_pages_hold_their_settings(qtbot):
     assert list(dialog.pages) == ["General", "Models", "Voice", "Developer"]
     assert [dialog.nav.item(i).text() for i in range(dialog.nav.count())] == list(dialog.pages)
     expected = {
-        "General": [dialog.appearance, dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx],
+        "General": [dialog.appearance, dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx,
+                    dialog.keep_in_tray, dialog.quick_ask_key],
         "Models": [dialog.model, dialog.mmproj, dialog.gpu_offload, dialog.manage_models],
         "Voice": [dialog.microphone, dialog.whisper, dialog.shortcut, dialog.send_after_speaking],
         "Developer": [dialog.api_enabled, dialog.api_port, dialog.api_address, dialog.api_key,
@@ -200,3 +201,15 @@ def test_keys_are_hidden_until_their_eye_is_pressed(qtbot):
         assert line.echoMode() == QLineEdit.EchoMode.Password
     result = dialog.result_settings()
     assert (result.api_key, result.remote_api_key) == ("key-of-this-api", "secret")
+
+
+def test_no_tray_and_no_global_key_are_explained(qtbot):
+    """A desktop without a tray keeps the saved choice but cannot change it; where no
+    global key can be had, the page says why."""
+    dialog = make(qtbot, Settings(keep_in_tray=True), tray=False,
+                  quick_ask_note="Wayland gives apps no global keys yet.")
+    dialog.show()
+    assert not dialog.keep_in_tray.isEnabled() and "no tray" in dialog.keep_in_tray.toolTip()
+    assert dialog.result_settings().keep_in_tray is True
+    assert dialog.quick_ask_note.isVisible() and "Wayland" in dialog.quick_ask_note.text()
+    assert not make(qtbot).quick_ask_note.isVisibleTo(dialog)

@@ -50,6 +50,7 @@ class LoadedBackends:
     runnable: tuple[str, ...] = ()  # the CPU variants this machine can run, best first
     asked: bool = False  # chosen by HEARTH_CPU_VARIANT, not by score
     accelerators: tuple[str, ...] = ()  # e.g. ("cuda",)
+    registered: tuple[str, ...] = ()  # ggml's own names for what it can run on, e.g. ("Vulkan", "CPU")
 
 
 class BackendLoadError(HearthError):
@@ -99,7 +100,7 @@ def _load(lib_dir: Path) -> LoadedBackends:
                                                              next(iter(modules[name].values()))))
     variants = modules.get("cpu", {})
     if library.ggml_backend_reg_by_name(b"CPU") or not variants:  # a build with the CPU code inside
-        return LoadedBackends(None, (), accelerators=accelerators)
+        return LoadedBackends(None, (), accelerators=accelerators, registered=_registered(library))
     scores = {name: _score(path) for name, path in variants.items()}
     runnable = tuple(sorted((n for n, s in scores.items() if s > 0), key=lambda n: -scores[n]))
     wanted = os.environ.get(VARIANT_ENV, "").strip() or None
@@ -112,7 +113,8 @@ def _load(lib_dir: Path) -> LoadedBackends:
     if not _load_module(library, variants[chosen]):
         raise BackendLoadError(f"llama.cpp's CPU code {variants[chosen].name} could not be loaded.")
     log.info("CPU code: %s (this CPU can run: %s)", chosen, ", ".join(runnable))
-    return LoadedBackends(chosen, runnable, asked=wanted is not None, accelerators=accelerators)
+    return LoadedBackends(chosen, runnable, asked=wanted is not None, accelerators=accelerators,
+                          registered=_registered(library))
 
 
 def _libllamas_ggml(lib_dir: Path) -> ctypes.CDLL:
@@ -138,7 +140,21 @@ def _bind(library: ctypes.CDLL) -> ctypes.CDLL:
     library.ggml_backend_load.restype = ctypes.c_void_p
     library.ggml_backend_reg_by_name.argtypes = [ctypes.c_char_p]
     library.ggml_backend_reg_by_name.restype = ctypes.c_void_p
+    library.ggml_backend_reg_count.restype = ctypes.c_size_t
+    library.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
+    library.ggml_backend_reg_get.restype = ctypes.c_void_p
+    library.ggml_backend_reg_name.argtypes = [ctypes.c_void_p]
+    library.ggml_backend_reg_name.restype = ctypes.c_char_p
     return library
+
+
+def _registered(library: ctypes.CDLL) -> tuple[str, ...]:
+    """The backends ggml registered, by its own names ("CUDA", "Vulkan", "Metal", "CPU")."""
+    names = []
+    for index in range(library.ggml_backend_reg_count()):
+        name = library.ggml_backend_reg_name(library.ggml_backend_reg_get(index))
+        names.append(name.decode("utf-8", errors="replace") if name else "")
+    return tuple(n for n in names if n)
 
 
 def _load_module(library: ctypes.CDLL, path: Path) -> bool:

@@ -54,20 +54,23 @@ def backend_info() -> BackendInfo:
     loaded = load_backends()
     system = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace").strip()
     offload = bool(llama_cpp.llama_supports_gpu_offload())
-    name = "CPU"
-    if offload:
-        for candidate in ("CUDA", "Metal", "Vulkan", "HIP", "ROCm", "SYCL", "OpenCL"):
-            if candidate.lower() in system.lower():
-                name = candidate
-                break
-        else:
-            name = "GPU"
     return BackendInfo(
-        name=name, gpu_offload=offload, system_info=system, llama_cpp_python=llama_cpp.__version__,
-        cpu_kernels=cpu_kernels(system, loaded),
+        name=accelerator_name(loaded.registered, system) if offload else "CPU", gpu_offload=offload,
+        system_info=system, llama_cpp_python=llama_cpp.__version__, cpu_kernels=cpu_kernels(system, loaded),
     )
 
 
+def accelerator_name(registered: tuple[str, ...], system_info: str) -> str:
+    """The GPU backend by ggml's own name for it ("Vulkan": llama_print_system_info()
+    does not mention Vulkan, so it once read as "GPU"), else as the system info says."""
+    own = next((name for name in registered if name not in _NOT_ACCELERATORS), None)
+    if own:
+        return own
+    return next((c for c in ("CUDA", "Metal", "Vulkan", "HIP", "ROCm", "SYCL", "OpenCL")
+                 if c.lower() in system_info.lower()), "GPU")
+
+
+_NOT_ACCELERATORS = ("CPU", "BLAS", "RPC")  # ggml backends that are no GPU
 # Best first: the widest vector code the CPU backend was built with is what runs.
 _X86 = ("AMX_INT8", "AVX512_BF16", "AVX512_VNNI", "AVX512", "AVX_VNNI", "AVX2", "AVX", "SSSE3", "SSE3")
 _ARM = ("SME", "SVE", "MATMUL_INT8", "DOTPROD", "NEON")

@@ -26,6 +26,8 @@ waits its turn.
     searchFinished(list[SearchHit]): results of `search()`.
     draftsLoaded(dict[int, str]): the unsent drafts kept from the last run (-1: the new
         chat's), once, at start.
+    questionSaved(int, int): a `send(..., request=N)` question was saved: N, and the
+        conversation it went to (a new one's id, for Quick Ask).
     failed(str): a one-line message for the person; nothing they typed was lost.
 """
 
@@ -67,6 +69,7 @@ class ChatSession(QObject):
     answerThought = Signal(str)
     answerFinished = Signal(object)
     searchFinished = Signal(list)
+    questionSaved = Signal(int, int)
     draftsLoaded = Signal(object)  # a dict: Qt would turn its int keys into strings
     failed = Signal(str)
 
@@ -110,12 +113,20 @@ class ChatSession(QObject):
     def open_conversation(self, conversation_id: int) -> None:
         self._put(lambda: self._open(conversation_id), quick=True)
 
-    def send(self, text: str, images: tuple[Attachment, ...] = (), *, conversation: int | None = None) -> None:
+    def send(self, text: str, images: tuple[Attachment, ...] = (), *, conversation: int | None = None,
+             request: int = 0) -> None:
         """Ask in `conversation` (-1: a new one; None: the open one). While another
-        answer streams, the question is stored and answered right after it."""
+        answer streams, the question is stored and answered right after it. A `request`
+        number other than 0 is told back with the conversation (`questionSaved`)."""
         message = Message.user(text, tuple(images))
         stored: list[int] = []  # the question is saved at once (it shows in the list), answered in turn
-        self._put(lambda: stored.append(self._store_question(message, conversation)), quick=True)
+
+        def save() -> None:  # a request's new conversation is its own: the window's new chat stays
+            stored.append(self._store_question(message, conversation, adopt=not request))
+            if request:
+                self.questionSaved.emit(request, stored[0])
+
+        self._put(save, quick=True)
         self._put(lambda: self._answer(stored[0]) if stored else None)
 
     def regenerate(self, conversation: int | None = None) -> None:
@@ -300,13 +311,14 @@ class ChatSession(QObject):
     def _ask(self, message: Message, conversation: int | None) -> None:
         self._answer(self._store_question(message, conversation))
 
-    def _store_question(self, message: Message, conversation: int | None) -> int:
-        """Save the question (making its conversation if new); returns where it went."""
+    def _store_question(self, message: Message, conversation: int | None, *, adopt: bool = True) -> int:
+        """Save the question (making its conversation if new, which becomes the open one
+        if `adopt` and the person is on a new chat); returns where it went."""
         store = self._db()
         target = self._target(conversation)
         if target is None:
             target = store.create(_title_from(message.text))
-            if self._conversation is None:  # the person is still on that new chat
+            if adopt and self._conversation is None:  # the person is still on that new chat
                 self._conversation = target
                 self.currentChanged.emit(target)
         store.append(target, message)

@@ -38,3 +38,21 @@ def test_a_variant_asked_for_by_name_is_used_only_if_this_cpu_runs_it():
 def test_no_runnable_variant_is_none():
     assert choose_cpu_variant({"haswell": 0, "sapphirerapids": 5}) is None
     assert choose_cpu_variant({}) is None
+
+
+def test_the_gpu_backend_is_named_as_ggml_registered_it():
+    """A Vulkan build read as "GPU": llama_print_system_info() does not mention Vulkan
+    (seen on an H200 and on lavapipe); ggml's registry names it."""
+    from desktop.services.engines.llama_runtime import accelerator_name
+
+    vulkan_info = "CPU : SSE3 = 1 | AVX2 = 1 | OPENMP = 1 | REPACK = 1 |"
+    assert accelerator_name(("Vulkan", "CPU"), vulkan_info) == "Vulkan"
+    assert accelerator_name(("CUDA", "CPU"), "CUDA : ARCHS = 900 |") == "CUDA"
+    assert accelerator_name(("CPU", "BLAS"), "Metal : EMBED_LIBRARY = 1 |") == "Metal"  # the old reading
+    assert accelerator_name(("CPU",), vulkan_info) == "GPU"
+
+
+def test_this_builds_registry_is_read():
+    from desktop.services.engines.ggml_backends import load_backends
+
+    assert "CPU" in load_backends().registered

@@ -1,0 +1,155 @@
+"""Quick Ask: a small window over whatever app is in front, one key away.
+
+A question, and its answer streaming below it, rendered as answers are in the chat.
+The exchange is an ordinary conversation in the history from the first question, so
+"Open in Hearth" simply shows it in the main window to go on. Esc hides the window
+(the answer keeps coming and is kept); the next Quick Ask starts a new conversation.
+While an answer streams, Enter waits and keeps the text, as in the main window.
+
+Signals:
+    asked(str): Enter with a question (the window then waits for `begin_answer`).
+    openRequested(): "Open in Hearth" (or Ctrl+Enter): continue in the main window.
+    stopRequested(): the stop button while the answer streams.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from desktop.gui.chat.answer_view import AnswerView
+from desktop.gui.chat.prompt_edit import PromptEdit
+
+__all__ = ["QuickAskWindow"]
+
+TITLE = "Hearth Quick Ask"
+
+
+class QuickAskWindow(QWidget):
+    asked = Signal(str)
+    openRequested = Signal()
+    stopRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowTitle(TITLE)
+        self.setObjectName("QuickAsk")
+        self.resize(620, 420)
+        self.edit = PromptEdit(self)
+        self.edit.setPlaceholderText("Ask Hearth anything (Enter sends, Esc hides)")
+        self.edit.setAccessibleName("Question")
+        self.edit.enterPressed.connect(self._send)
+        self.question = QLabel(self)
+        self.question.setObjectName("QuickQuestion")
+        self.question.setWordWrap(True)
+        self.question.setTextFormat(Qt.TextFormat.PlainText)
+        self.question.hide()
+        self.answer = AnswerView(self)
+        self.answer.setObjectName("MessageText")
+        body = QWidget(self)
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 8, 0)
+        body_layout.addWidget(self.question)
+        body_layout.addWidget(self.answer)
+        body_layout.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(body)
+        self.scroll.setAccessibleName("Answer")
+        self.status = QLabel("", self)
+        self.status.setObjectName("Caption")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop the answer")
+        self.stop_button.clicked.connect(self.stopRequested.emit)
+        self.stop_button.hide()
+        self.open_button = QPushButton("Open in Hearth", self)
+        self.open_button.setToolTip("Go on with this conversation in the main window (Ctrl+Enter)")
+        self.open_button.clicked.connect(self.openRequested.emit)
+        self.open_button.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.stop_button)
+        row.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 14, 14, 10)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.scroll, 1)
+        layout.addLayout(row)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self._open_if_ready)
+        self._answering = False
+
+    # -- what the app tells it ---------------------------------------------------------
+
+    def summon(self) -> bool:
+        """Show it in front, ready to type. True: a new exchange begins (the last one was
+        done, or there was none): its next question starts a new conversation."""
+        fresh = not self._answering
+        if fresh:
+            self.reset()
+            self.edit.clear()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.edit.setFocus()
+        return fresh
+
+    def reset(self) -> None:
+        self.question.clear()
+        self.question.hide()
+        self.answer.set_text("", streaming=False)
+        self.status.setText("")
+        self.open_button.setEnabled(False)
+
+    def begin_answer(self) -> None:
+        self._answering = True
+        self.stop_button.show()
+        self.status.setText("Thinking…")
+
+    def append(self, text: str) -> None:
+        self.status.setText("")
+        self.answer.set_text(self.answer.text + text, streaming=True)
+
+    def finish(self, text: str) -> None:
+        self._answering = False
+        self.stop_button.hide()
+        self.status.setText("")
+        self.answer.set_text(text, streaming=False)
+        self.edit.setFocus()
+
+    def fail(self, message: str) -> None:
+        self._answering = False
+        self.stop_button.hide()
+        self.status.setText(message)
+
+    def saved(self) -> None:
+        """The question is in the history: it can be opened in the main window."""
+        self.open_button.setEnabled(True)
+
+    # -- events ----------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        event.ignore()  # closing is hiding: the app (and the answer) go on
+        self.hide()
+
+    def _send(self) -> None:
+        text = self.edit.toPlainText().strip()
+        if not text or self._answering:
+            if self._answering and text:
+                self.status.setText("Enter sends once the answer is done · Stop stops it")
+            return
+        self.reset()
+        self.question.setText(text)
+        self.question.show()
+        self.edit.clear()
+        self.asked.emit(text)
+
+    def _open_if_ready(self) -> None:
+        if self.open_button.isEnabled():
+            self.openRequested.emit()

@@ -1,0 +1,130 @@
+"""A key combination that works while another app has the focus (Quick Ask's).
+
+On X11 the root window's key is grabbed (XGrabKey, through python-xlib, LGPL-2.1+) on
+a connection of its own, read by a thread that sleeps in select() until the X server
+or `stop()` wakes it. The grab is made for the combination with and without Caps Lock
+and Num Lock, which X counts as modifiers. Another app that holds the same combination
+makes `start()` say so. Wayland gives a plain app no global keys (its GlobalShortcuts
+portal is not used yet), and macOS and Windows are not done yet: `shortcut_problem()`
+says so, and Settings shows it.
+
+Signals:
+    activated(): the combination was pressed, whichever app had the focus.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import sys
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+__all__ = ["GlobalShortcut", "parse_combination", "shortcut_problem"]
+
+log = logging.getLogger(__name__)
+_MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
+              "meta": "Mod4Mask", "super": "Mod4Mask", "win": "Mod4Mask"}
+_LOCKS = ("LockMask", "Mod2Mask")  # Caps Lock, Num Lock
+
+
+def shortcut_problem(platform: str) -> str:
+    """Why a global shortcut cannot work on Qt's `platform` here ("" when it can)."""
+    if platform == "xcb" and sys.platform.startswith("linux"):
+        return ""
+    if platform == "wayland":
+        return "Wayland gives apps no global keys yet; give Hearth's Quick Ask a key in your desktop's settings."
+    return "A global shortcut is not available on this system yet."
+
+
+def parse_combination(text: str) -> tuple[list[str], str]:
+    """"Ctrl+Alt+Space" -> (["ControlMask", "Mod1Mask"], "space"); ValueError if unusable."""
+    parts = [p.strip() for p in text.split("+") if p.strip()]
+    if len(parts) < 2:
+        raise ValueError(f"“{text}” needs a modifier (Ctrl, Alt, Shift or Super) and a key.")
+    *modifiers, key = parts
+    unknown = [m for m in modifiers if m.lower() not in _MODIFIERS]
+    if unknown:
+        raise ValueError(f"“{unknown[0]}” is not a modifier (Ctrl, Alt, Shift or Super).")
+    return sorted({_MODIFIERS[m.lower()] for m in modifiers}), key.lower()
+
+
+class GlobalShortcut(QObject):
+    activated = Signal()
+
+    def __init__(self, combination: str) -> None:
+        super().__init__()
+        self.combination = combination
+        self._thread: threading.Thread | None = None
+        self._wake_read, self._wake_write = -1, -1
+
+    def start(self) -> str:
+        """Grab the combination; "" when it works, else one sentence saying why not."""
+        try:
+            from Xlib import XK, X, error
+            from Xlib.display import Display
+        except ImportError:
+            return "A global shortcut needs python-xlib (installed with Hearth on Linux)."
+        try:
+            modifiers, key = parse_combination(self.combination)
+        except ValueError as problem:
+            return str(problem)
+        try:
+            display = Display()
+        except Exception as problem:  # no X server, refused: one sentence
+            return f"Could not reach the X server for a global shortcut ({type(problem).__name__})."
+        keysym = XK.string_to_keysym(key) or XK.string_to_keysym(key.capitalize())
+        keycode = display.keysym_to_keycode(keysym) if keysym else 0
+        if not keycode:
+            display.close()
+            return f"“{key}” is not a key this keyboard has."
+        mask = 0
+        for name in modifiers:
+            mask |= getattr(X, name)
+        root = display.screen().root
+        caught = error.CatchError(error.BadAccess)
+        for extra in _lock_combinations(X):
+            root.grab_key(keycode, mask | extra, True, X.GrabModeAsync, X.GrabModeAsync, onerror=caught)
+        display.sync()
+        if caught.get_error() is not None:
+            display.close()
+            return f"Another app already uses {self.combination}; choose another key in Settings."
+        self._wake_read, self._wake_write = os.pipe()
+        self._thread = threading.Thread(target=self._listen, args=(display, keycode, X), name="hearth-global-key",
+                                        daemon=True)
+        self._thread.start()
+        return ""
+
+    def stop(self) -> None:
+        """Release the grab and join the thread. Idempotent."""
+        if self._thread is None:
+            return
+        os.write(self._wake_write, b"x")
+        self._thread.join(5)
+        self._thread = None
+        for fd in (self._wake_read, self._wake_write):
+            os.close(fd)
+
+    def _listen(self, display: Any, keycode: int, x: Any) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([display.fileno(), self._wake_read], [], [])
+                if self._wake_read in ready:
+                    break
+                while display.pending_events():
+                    event = display.next_event()
+                    if event.type == x.KeyPress and event.detail == keycode:
+                        self.activated.emit()
+        except Exception:
+            log.exception("the global shortcut stopped listening")
+        finally:
+            display.close()  # the server drops the grab with the connection
+
+
+def _lock_combinations(x: Any) -> list[int]:
+    """0, Caps Lock, Num Lock and both: the grab must not depend on them."""
+    locks = [getattr(x, name) for name in _LOCKS]
+    return [0, locks[0], locks[1], locks[0] | locks[1]]
