@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.chat.prompt_edit import PromptEdit
@@ -36,7 +36,10 @@ class QuickAskWindow(QWidget):
         self.setWindowTitle(TITLE)
         self.setObjectName("QuickAsk")
         self.resize(620, 420)
-        self.edit = PromptEdit(self)
+        box = QFrame(self)
+        box.setObjectName("ComposerBox")  # the main window's composer look
+        self.edit = PromptEdit(box)
+        QVBoxLayout(box).addWidget(self.edit)
         self.edit.setPlaceholderText("Ask Hearth anything (Enter sends, Esc hides)")
         self.edit.setAccessibleName("Question")
         self.edit.enterPressed.connect(self._send)
@@ -44,17 +47,22 @@ class QuickAskWindow(QWidget):
         self.question.setObjectName("QuickQuestion")
         self.question.setWordWrap(True)
         self.question.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.question.font()
+        font.setBold(True)
+        self.question.setFont(font)
         self.question.hide()
         self.answer = AnswerView(self)
         self.answer.setObjectName("MessageText")
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
-        body_layout.setContentsMargins(0, 0, 8, 0)
+        body_layout.setContentsMargins(4, 8, 12, 0)
+        body_layout.setSpacing(10)
         body_layout.addWidget(self.question)
         body_layout.addWidget(self.answer)
         body_layout.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(body)
         self.scroll.setAccessibleName("Answer")
         self.status = QLabel("", self)
@@ -73,7 +81,7 @@ class QuickAskWindow(QWidget):
         row.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 14, 14, 10)
-        layout.addWidget(self.edit)
+        layout.addWidget(box)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(row)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._open_if_ready)

@@ -158,7 +158,7 @@ class SettingsDialog(QDialog):
 
     def _companion_rows(self, form: QFormLayout, settings: Settings, tray: bool, quick_ask_note: str) -> None:
         """On the General page: the tray, and the key that opens Quick Ask from any app."""
-        self.keep_in_tray = QCheckBox("Keep Hearth running in the tray when its window is closed", self)
+        self.keep_in_tray = QCheckBox("Keep running in the tray when closed", self)
         self.keep_in_tray.setChecked(settings.keep_in_tray and tray)
         self.keep_in_tray.setEnabled(tray)
         self._row(form, "System tray", self.keep_in_tray,

@@ -7,6 +7,7 @@ until the tray's Quit. The real app (HearthApp), driven in its own process."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,9 @@ def drive(result_file: str) -> None:  # runs in the app's own process, on the X 
     wait_until(lambda: companion.quick.open_button.isEnabled() and not companion.quick.stop_button.isVisible()
                and bool(companion.quick.answer.text), 120_000)
     report["quick_answer"] = companion.quick.answer.text
+    shots = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", "build")) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    companion.quick.grab().save(str(shots / "quick-ask.png"))  # the README's
     companion.quick.open_button.click()
     wait_until(lambda: len(window.chat.bubbles) >= 2, 10_000)
     report["opened_in_window"] = [(b.message.role, getattr(b, "text", "") or b.message.text) for b in window.chat.bubbles]

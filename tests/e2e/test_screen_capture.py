@@ -6,6 +6,7 @@ nothing; the Hearth window steps aside while the screen is shown and comes back.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,12 +54,15 @@ def drive(result_file: str) -> None:  # runs in its own process, on the X server
         subprocess.Popen(["xdotool", *command])
 
     wait(500)
+    shots = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", "build")) / "screenshots"  # the README's
+    shots.mkdir(parents=True, exist_ok=True)
 
     def drag(picker) -> None:
         report["hidden_while_picking"] = not window.isVisible()
         report["picker_covers_screen"] = picker.geometry() == window.screen().geometry()
         run("mousemove", str(x), str(y), "mousedown", "1", "mousemove", str(x + width // 2), str(y + height // 2),
-            "mousemove", str(x + width), str(y + height), "mouseup", "1")
+            "sleep", "0.3", "mousemove", str(x + width), str(y + height), "sleep", "0.3", "mouseup", "1")
+        QTimer.singleShot(450, lambda: picker.grab().scaled(800, 500).save(str(shots / "screen-capture.png")))
 
     window.screen_ask.opened.connect(drag)
     done = QEventLoop()
