@@ -77,6 +77,7 @@ def connect_hub_search(dialog: ModelManagerDialog, searcher: HubSearcher, jobs: 
     file is pulled by the jobs worker like a catalog model."""
     dialog.hub.searchRequested.connect(view.search_hub)  # the old results go before the new search
     dialog.hub.searchRequested.connect(searcher.search)
+    dialog.hub.stopRequested.connect(searcher.cancel)
     dialog.hub.pullRequested.connect(lambda index: jobs.pull(view.hub_entry(index)))
     searcher.found.connect(view.show_hub)
     searcher.failed.connect(lambda _query, message: view.hub_failed(message))

@@ -5,6 +5,7 @@ Widgets only: the app searches (off the GUI thread) and gives back rows.
 
 Signals:
     searchRequested(str): search the hub for this text.
+    stopRequested(): the search in flight should stop (its button reads Stop meanwhile).
     pullRequested(int): download the result in this row (an index into the rows shown).
 """
 
@@ -99,6 +100,7 @@ class _Results(QTableWidget):
 
 class HubSearchTab(QWidget):
     searchRequested = Signal(str)
+    stopRequested = Signal()
     pullRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -130,12 +132,13 @@ class HubSearchTab(QWidget):
         layout.addWidget(self.results, 1)
         layout.addLayout(bottom)
         self.query.returnPressed.connect(self._search)
-        self.search_button.clicked.connect(self._search)
+        self.search_button.clicked.connect(self._search_or_stop)
         self.download_button.clicked.connect(self._download)
         self.results.chosen.connect(self._download)
         self.results.itemSelectionChanged.connect(self._selection_changed)
         self._rows: list[HubRow] = []
         self._busy = False
+        self._searching = False
 
     def showEvent(self, event: QShowEvent) -> None:
         """Opening the tab is for searching: typing goes to the field."""
@@ -146,16 +149,16 @@ class HubSearchTab(QWidget):
         """Old results go at once: they are not what was asked for now."""
         self._fill([])
         self.note.setText(f"Searching Hugging Face for “{query}”…")
-        self.search_button.setEnabled(False)
+        self._set_searching(True)
 
     def show_results(self, query: str, rows: list[HubRow], *, without_gguf: int = 0) -> None:
         """`without_gguf`: repos that matched but offer no GGUF model file."""
-        self.search_button.setEnabled(True)
+        self._set_searching(False)
         self._fill(rows)
         self.note.setText(_summary(query, rows, without_gguf))
 
     def show_failed(self, message: str) -> None:
-        self.search_button.setEnabled(True)
+        self._set_searching(False)
         self._fill([])
         self.note.setText(message)
 
@@ -184,6 +187,19 @@ class HubSearchTab(QWidget):
         else:
             self.results.setCurrentCell(-1, -1)
         self._selection_changed()
+
+    def _set_searching(self, searching: bool) -> None:
+        """While a search runs its button stops it (a slow hub can take seconds)."""
+        self._searching = searching
+        self.search_button.setText("Stop" if searching else "Search")
+        self.search_button.setToolTip("Stop this search" if searching else "Search the hub")
+
+    def _search_or_stop(self) -> None:
+        if self._searching:
+            self.stopRequested.emit()
+            self.show_failed("Search stopped.")
+        else:
+            self._search()
 
     def _search(self) -> None:
         text = " ".join(self.query.text().split())

@@ -181,7 +181,14 @@ def test_the_hugging_face_tab_searches_and_downloads_any_gguf(qtbot, hearth, hub
     qtbot.waitUntil(lambda: "not available right now" in tab.note.text(), timeout=30_000)
     assert tab.search_button.isEnabled() and tab.results.rowCount() == 0
 
-    hub.down = False
+    hub.down, hub.slow_s = False, 2.0  # a slow hub: the search can be stopped, and reports nothing after
+    qtbot.keyClick(tab.query, Qt.Key.Key_Return)
+    assert tab.search_button.text() == "Stop"
+    qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    assert tab.note.text() == "Search stopped." and tab.search_button.text() == "Search"
+    qtbot.wait(4_000)  # the request in flight ends; its results are not shown
+    assert tab.note.text() == "Search stopped." and tab.results.rowCount() == 0
+    hub.slow_s = 0.0
     qtbot.keyClick(tab.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: tab.results.rowCount() == 2, timeout=30_000)
     files = [cell(tab.results, r, 2) for r in range(2)]

@@ -43,6 +43,10 @@ class HubSearcher(QObject):
         self._latest = query
         self._queries.put(query)
 
+    def cancel(self) -> None:
+        """Forget the search in flight: it stops between requests and reports nothing."""
+        self._latest = ""
+
     def shutdown(self, timeout: float = 15.0) -> None:
         """Stop after the request in flight (each is bounded in time) and join."""
         self._stop.set()
