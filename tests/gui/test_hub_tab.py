@@ -62,6 +62,9 @@ class FakeSearcher(QObject):
     def search(self, query: str) -> None:
         self.asked.append(query)
 
+    def cancel(self) -> None:
+        self.asked.append("(stopped)")
+
 
 class FakeJobs:
     def __init__(self) -> None:
