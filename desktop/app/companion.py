@@ -55,6 +55,8 @@ class Companion(QObject):
         self._app.setQuitOnLastWindowClosed(not (settings.keep_in_tray and self.tray is not None))
         if old is None or settings.quick_ask_key != old.quick_ask_key:
             self._start_shortcut(settings.quick_ask_key)
+            if self.tray is not None:
+                self.tray.set_quick_ask_key(settings.quick_ask_key if self.shortcut is not None else "")
 
     def summon(self) -> None:
         if self.quick.summon():

@@ -31,8 +31,8 @@ class TrayIcon(QSystemTrayIcon):
         self.menu = QMenu(window)
         self.menu.setObjectName("TrayMenu")
         self.new_chat = self._add("New chat", self.newChatRequested)
-        self.quick_ask = self._add(f"Quick ask\t{quick_ask_key}" if quick_ask_key else "Quick ask",
-                                   self.quickAskRequested)
+        self.quick_ask = self._add("Quick ask", self.quickAskRequested)
+        self.set_quick_ask_key(quick_ask_key)
         self.screen = self._add("Ask about my screen", self.screenRequested)
         self.menu.addSeparator()
         self.toggle = self._add("Hide Hearth", self.toggleRequested)
@@ -41,6 +41,10 @@ class TrayIcon(QSystemTrayIcon):
         self.menu.aboutToShow.connect(self._name_toggle)
         self.setContextMenu(self.menu)
         self.activated.connect(self._clicked)
+
+    def set_quick_ask_key(self, key: str) -> None:
+        """The global key beside "Quick ask" (none: no key)."""
+        self.quick_ask.setText(f"Quick ask\t{key}" if key else "Quick ask")
 
     def _add(self, text: str, signal: Signal) -> QAction:
         action = self.menu.addAction(text)

@@ -75,6 +75,9 @@ def drive(result_file: str) -> None:  # runs in the app's own process, on the X 
     report["hidden_by_tray"] = not window.isVisible()
     companion.tray.new_chat.trigger()
     report["new_chat_shows_window"] = window.isVisible() and window.chat.message_count == 0
+    report["quick_ask_label"] = companion.tray.quick_ask.text()
+    hearth.apply_settings(hearth.settings.updated(quick_ask_key=""))  # no key: the grab is let go
+    report["no_key"] = (companion.shortcut is None, companion.tray.quick_ask.text())
     hearth.apply_settings(hearth.settings.updated(keep_in_tray=True))
     window.close()
     alive = QEventLoop()
@@ -117,4 +120,5 @@ def test_tray_quick_ask_by_global_key_and_keep_running(tray_host, cli_home, tmp_
     assert (asked_role, asked) == ("user", "What is the capital of France? Answer with one word.")
     assert answer_role == "assistant" and "Paris" in answer and report["quick_hidden"]
     assert report["hidden_by_tray"] and report["new_chat_shows_window"]
+    assert report["quick_ask_label"] == "Quick ask\tCtrl+Alt+Space" and report["no_key"] == [True, "Quick ask"]
     assert report["closed_but_running"] and report["quit_by_tray"]
