@@ -59,6 +59,7 @@ class Companion(QObject):
                 self.tray.set_quick_ask_key(settings.quick_ask_key if self.shortcut is not None else "")
 
     def summon(self) -> None:
+        self.quick.vision = self._window.composer.vision  # what the model in use can see
         if self.quick.summon():
             self._conversation = None  # a new exchange: its first question makes a conversation
 
@@ -108,10 +109,10 @@ class Companion(QObject):
 
     # -- Quick Ask's exchange --------------------------------------------------------
 
-    def _ask(self, text: str) -> None:
+    def _ask(self, text: str, images: tuple) -> None:
         self._pending, self._waiting = next(self._requests), True
         target = NEW if self._conversation is None else self._conversation
-        self._session.send(text, conversation=target, request=self._pending)
+        self._session.send(text, images, conversation=target, request=self._pending)
 
     def _saved(self, request: int, conversation: int) -> None:
         if request == self._pending:

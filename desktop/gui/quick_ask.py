@@ -4,22 +4,29 @@ A question, and its answer streaming below it, rendered as answers are in the ch
 The exchange is an ordinary conversation in the history from the first question, so
 "Open in Hearth" simply shows it in the main window to go on. Esc hides the window
 (the answer keeps coming and is kept); the next Quick Ask starts a new conversation.
+The screen button (Ctrl+Shift+S) attaches a part of the screen, as in the main window.
 While an answer streams, Enter waits and keeps the text, as in the main window.
 
 Signals:
-    asked(str): Enter with a question (the window then waits for `begin_answer`).
+    asked(str, tuple[Attachment, ...]): Enter with a question and any pictures of the
+        screen (the window then waits for `begin_answer`).
     openRequested(): "Open in Hearth" (or Ctrl+Enter): continue in the main window.
     stopRequested(): the stop button while the answer streams.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from desktop.core.errors import ImageError
+from desktop.core.images import normalise_image
 from desktop.gui.chat.answer_view import AnswerView
+from desktop.gui.chat.attachments import ThumbnailRow
 from desktop.gui.chat.prompt_edit import PromptEdit
+from desktop.gui.icons import IconButton
+from desktop.gui.screen_capture import ScreenAsk, screen_capture_problem
 
 __all__ = ["QuickAskWindow"]
 
@@ -27,7 +34,7 @@ TITLE = "Hearth Quick Ask"
 
 
 class QuickAskWindow(QWidget):
-    asked = Signal(str)
+    asked = Signal(str, tuple)
     openRequested = Signal()
     stopRequested = Signal()
 
@@ -39,7 +46,19 @@ class QuickAskWindow(QWidget):
         box = QFrame(self)
         box.setObjectName("ComposerBox")  # the main window's composer look
         self.edit = PromptEdit(box)
-        QVBoxLayout(box).addWidget(self.edit)
+        self.thumbnails = ThumbnailRow(box)
+        self.capture_button = IconButton("selection-plus", "Ask about my screen", box, size=20)
+        self.capture_button.setToolTip("Attach a part of the screen (Ctrl+Shift+S)")
+        self.capture_button.clicked.connect(self.ask_about_screen)
+        self.vision = False  # the app says whether the model can see images
+        inside = QVBoxLayout(box)
+        inside.addLayout(self.thumbnails)
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(self.edit, 1)
+        edit_row.addWidget(self.capture_button, 0, Qt.AlignmentFlag.AlignBottom)
+        inside.addLayout(edit_row)
+        self.screen_ask = ScreenAsk(self)
+        self.screen_ask.captured.connect(lambda image: self.add_image(image, "screen capture"))
         self.edit.setPlaceholderText("Ask Hearth anything (Enter sends, Esc hides)")
         self.edit.setAccessibleName("Question")
         self.edit.enterPressed.connect(self._send)
@@ -85,6 +104,7 @@ class QuickAskWindow(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addLayout(row)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._open_if_ready)
+        QShortcut(QKeySequence("Ctrl+Shift+S"), self, self.ask_about_screen)
         self._answering = False
 
     # -- what the app tells it ---------------------------------------------------------
@@ -96,6 +116,7 @@ class QuickAskWindow(QWidget):
         if fresh:
             self.reset()
             self.edit.clear()
+            self.thumbnails.clear()
         self.show()
         self.raise_()
         self.activateWindow()
@@ -130,6 +151,24 @@ class QuickAskWindow(QWidget):
         self.stop_button.hide()
         self.status.setText(message)
 
+    def ask_about_screen(self) -> None:
+        problem = screen_capture_problem()
+        if problem or not self.vision:
+            self.status.setText(problem or "Pictures need a model that sees images (Models).")
+        else:
+            self.screen_ask.start()
+
+    def add_image(self, image: QImage, name: str) -> None:
+        """A picture of the screen, checked and downsized as in the main window."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buffer, "PNG")
+        try:
+            self.thumbnails.add(normalise_image(bytes(buffer.data()), name=name))
+            self.status.setText("")
+        except ImageError as error:
+            self.status.setText(str(error))
+
     def saved(self) -> None:
         """The question is in the history: it can be opened in the main window."""
         self.open_button.setEnabled(True)
@@ -148,15 +187,18 @@ class QuickAskWindow(QWidget):
 
     def _send(self) -> None:
         text = self.edit.toPlainText().strip()
-        if not text or self._answering:
+        images = tuple(self.thumbnails.items)
+        if not (text or images) or self._answering:
             if self._answering and text:
                 self.status.setText("Enter sends once the answer is done · Stop stops it")
             return
         self.reset()
-        self.question.setText(text)
+        pictures = f" ({len(images)} picture{'s' if len(images) > 1 else ''})" if images else ""
+        self.question.setText(text + pictures)
         self.question.show()
         self.edit.clear()
-        self.asked.emit(text)
+        self.thumbnails.clear()
+        self.asked.emit(text, images)
 
     def _open_if_ready(self) -> None:
         if self.open_button.isEnabled():
