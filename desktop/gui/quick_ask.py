@@ -17,7 +17,7 @@ Signals:
 from __future__ import annotations
 
 from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.core.errors import ImageError
@@ -113,6 +113,9 @@ class QuickAskWindow(QWidget):
         """Show it in front, ready to type. True: a new exchange begins (the last one was
         done, or there was none): its next question starts a new conversation."""
         fresh = not self._answering
+        if not self.isVisible():  # where a launcher opens: centred, in the upper third
+            room = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+            self.move(room.x() + (room.width() - self.width()) // 2, room.y() + room.height() // 5)
         if fresh:
             self.reset()
             self.edit.clear()
