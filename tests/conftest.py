@@ -169,6 +169,22 @@ def virtual_microphone():
 
 
 @pytest.fixture(scope="session")
+def speaker_sink(virtual_microphone):
+    """A PulseAudio null sink for Hearth's own sound (set PULSE_SINK to "hearth_speaker"),
+    and `recording(path)`: a parecord process recording it to a 16 kHz WAV until ended."""
+    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True).stdout
+    if "hearth_speaker" not in sinks:
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=hearth_speaker"], check=True,
+                       capture_output=True)
+
+    def recording(path: Path) -> subprocess.Popen:
+        return subprocess.Popen(["parecord", "--device=hearth_speaker.monitor", "--file-format=wav",
+                                 "--rate=16000", "--channels=1", str(path)])
+
+    return recording
+
+
+@pytest.fixture(scope="session")
 def llama_cpp_server(starter: StarterModels) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server with the starter chat model: a
     third-party engine, as a person would run it. Yields its base URL."""
@@ -245,7 +261,7 @@ def xserver():
 # `pytest -m "not model and not audio"` is then the quick loop (no model is loaded).
 _MODEL_FIXTURES = frozenset({"starter", "qwen_vision", "gemma", "transcriber", "cli_home", "served_hearth",
                              "llama_cpp_server", "xserver"})  # xserver: the real app, its models and all
-_AUDIO_FIXTURES = frozenset({"speak", "virtual_microphone"})
+_AUDIO_FIXTURES = frozenset({"speak", "virtual_microphone", "speaker_sink"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.app.companion import Companion
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
+from desktop.app.read_aloud import ReadAloud
 from desktop.app.wiring import (
     connect_dictation,
     connect_hub_search,
@@ -41,6 +42,7 @@ from desktop.services.models.starter_models import STARTER_VISION_TIP, TEST_PROJ
 from desktop.services.speech.audio_devices import CuePlayer, input_device_names
 from desktop.services.speech.dictation import Dictation
 from desktop.services.speech.transcriber import Transcriber
+from desktop.services.speech.voice import voice_problem
 
 if TYPE_CHECKING:
     from desktop.services.api.api_server import ApiServer
@@ -85,6 +87,7 @@ class HearthApp:
         self.api_server: ApiServer | None = None
         self._start_api(settings)
         self.companion = Companion(_qt_app(), self.window, self.session, self.chat, settings)
+        self.read_aloud = ReadAloud(self.window, self.session, settings, paths.models_dir / "voices")
         self.session.start()
         if settings.last_conversation is not None:
             self.chat.switch_to(settings.last_conversation)
@@ -96,7 +99,10 @@ class HearthApp:
         gpu_note = None if backend_info().gpu_offload else "This build of llama.cpp runs on the CPU only."
         dialog = SettingsDialog(self.settings, microphones=input_device_names(), gpu_note=gpu_note,
                                 tray=self.companion.tray is not None,
-                                quick_ask_note=self.companion.shortcut_problem, parent=self.window)
+                                quick_ask_note=self.companion.shortcut_problem,
+                                voices=tuple(v.name for v in self.read_aloud.voices()),
+                                voice_note=voice_problem(self.paths.models_dir / "voices"),
+                                parent=self.window)
         dialog.modelsRequested.connect(self.open_models)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()
@@ -113,6 +119,7 @@ class HearthApp:
         if settings.appearance != old.appearance:
             self.theme.force(settings.appearance)
         self.companion.apply(settings, old)
+        self.read_aloud.apply(settings)
         choice = self._choose(settings)
         if choice != self.choice:
             try:
@@ -193,7 +200,8 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
-        for step in (self._remember_window, self.chat.keep_drafts, self.companion.shutdown, self._stop_jobs,
+        for step in (self._remember_window, self.chat.keep_drafts, self.companion.shutdown, self.read_aloud.shutdown,
+                     self._stop_jobs,
                      self._stop_api, self._stop_voice, self.session.shutdown, self.engine.close):
             try:
                 step()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,16 @@ from desktop.core.errors import AudioError, EngineError, HearthError
 from desktop.core.gguf_info import GgufInfo, check_pair, read_gguf_info
 from desktop.core.images import load_image
 from desktop.core.safe_files import printable
+from desktop.core.speech_text import SpokenSentences
 from desktop.services.engines.answer_stream import AnswerStream
+from desktop.services.speech.speaker import Speaker
 from desktop.services.speech.transcriber import Transcriber, Transcript
+from desktop.services.speech.voice import find_voices, voice_problem
 
 __all__ = ["register"]
 
+
+_LONGEST_SPEECH_S = 600  # `--speak` waits at most this long for the answer to be read
 
 def register(commands: argparse._SubParsersAction) -> None:
     ask = commands.add_parser("ask", help="ask one question and stream the answer")
@@ -30,6 +36,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--audio", metavar="WAV", help="transcribe a spoken question with Whisper")
     _add_model_flags(ask)
     ask.add_argument("--json", action="store_true", help="print answer and timings as one JSON object")
+    ask.add_argument("--speak", action="store_true",
+                     help="read the answer aloud on the default output device (from its first sentence)")
     ask.set_defaults(run=run_ask)
 
     chat = commands.add_parser("chat", help="chat in the terminal (/image PATH, /reset, /quit)")
@@ -86,6 +94,7 @@ def run_ask(args: argparse.Namespace) -> int:
     note = ctx.projector_note(mmproj)
     if note and not args.json:
         print(note, file=sys.stderr)
+    speaker = _speaker(ctx) if args.speak else None  # no voice: one line, before any model loads
     engine = choice.make()
     try:
         info = engine.wait_ready()
@@ -96,13 +105,21 @@ def run_ask(args: argparse.Namespace) -> int:
                 temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
             ),
         )
+        spoken = SpokenSentences()
         if args.json:
             answer = stream.result()
+            if speaker is not None:
+                speaker.say(spoken.feed(answer.text))
             print(json.dumps(_as_json(answer, info.backend, model_name, question, transcript, note)))
         else:
-            _print_stream(stream)
+            _print_stream(stream, on_text=(lambda text: speaker.say(spoken.feed(text))) if speaker else None)
+        if speaker is not None:
+            speaker.say(spoken.finish())
+            speaker.wait_idle(_LONGEST_SPEECH_S)
     finally:
         engine.close()
+        if speaker is not None:
+            speaker.shutdown()
     return 0
 
 
@@ -178,9 +195,17 @@ def _load_images(paths: list[str], mmproj: Path | None, model_info: GgufInfo | N
     return tuple(load_image(p, max_side=projector.max_image_side) for p in paths)
 
 
-def _print_stream(stream: AnswerStream) -> Answer:
-    """The answer on stdout as it comes; a reasoning model's thinking on stderr, so that
-    stdout holds the answer alone."""
+def _speaker(ctx: CliContext) -> Speaker:
+    problem = voice_problem(ctx.paths.models_dir / "voices")
+    if problem:
+        raise AudioError(problem)
+    voices = find_voices(ctx.paths.models_dir / "voices")
+    return Speaker(next((v for v in voices if v.name == ctx.settings.voice), voices[0]))
+
+
+def _print_stream(stream: AnswerStream, *, on_text: Callable[[str], None] | None = None) -> Answer:
+    """The answer on stdout as it comes (and to `on_text`); a reasoning model's thinking
+    on stderr, so that stdout holds the answer alone."""
     thinking = False
     for part in stream.parts():
         if part.kind == "thought":
@@ -196,6 +221,8 @@ def _print_stream(stream: AnswerStream) -> Answer:
             thinking = False
         sys.stdout.write(part.text)
         sys.stdout.flush()
+        if on_text is not None:
+            on_text(part.text)
     sys.stdout.write("\n")
     sys.stdout.flush()
     return stream.result()

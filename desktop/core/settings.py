@@ -52,6 +52,8 @@ class Settings:
     appearance: str = "system"  # "light", "dark", else the system's colour scheme
     keep_in_tray: bool = False  # closing the window keeps Hearth (and its model) running in the tray
     quick_ask_key: str = "Ctrl+Alt+Space"  # opens Quick Ask from any app ("" for none)
+    read_aloud: bool = False  # answers are spoken as they are written
+    voice: str | None = None  # the Piper voice's name; None: the first installed one
 
     def updated(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -18,6 +18,7 @@ Signals:
     modelsRequested(): Models, Ctrl+Shift+M, the picker's "Manage models…" or the tip's button.
     undoDeleteRequested(): Undo on the undo bar (or Ctrl+Z in the list).
     quitRequested(): Ctrl+Q: quit Hearth (closing the window may only hide it in the tray).
+    silenceRequested(): Esc while an answer is read aloud (and none is being written).
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
     modelsRequested = Signal()
     undoDeleteRequested = Signal()
     quitRequested = Signal()
+    silenceRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -157,6 +159,7 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFocus()
         self.talk_key = Qt.Key.Key_Space
         self._talking = False
+        self.speaking = False
         self._talk_shortcut = QShortcut(QKeySequence("Ctrl+Space"), self, self._talk_pressed)
         self._talk_shortcut.setAutoRepeat(False)
 
@@ -264,6 +267,8 @@ class MainWindow(QMainWindow):
             self.search.clear()
         elif self.composer.busy:
             self.composer.stopRequested.emit()
+        elif self.speaking:
+            self.silenceRequested.emit()
         elif self.composer.editing is not None:
             self.composer.cancel_edit()
         elif self.search.hasFocus():
@@ -321,6 +326,10 @@ class MainWindow(QMainWindow):
             self.composer.show_notice(problem)
         elif self.composer.check_vision():
             self.screen_ask.start()
+
+    def set_speaking(self, speaking: bool) -> None:
+        """An answer is being read aloud: Esc silences it."""
+        self.speaking = speaking
 
     def set_voice_available(self, available: bool) -> None:
         """Push-to-talk is offered only with a Whisper model that loads."""

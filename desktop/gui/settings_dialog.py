@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 
 from desktop.core.api_policy import new_api_key
 from desktop.core.settings import Settings
-from desktop.gui.icons import IconButton, icon
+from desktop.gui.icons import icon
+from desktop.gui.secret_field import reveal_button
 
 __all__ = ["PAGES", "SettingsDialog"]
 
@@ -58,9 +59,11 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self, settings: Settings, *, microphones: list[str], gpu_note: str | None = None,
-        tray: bool = True, quick_ask_note: str = "", parent: QWidget | None = None,
+        tray: bool = True, quick_ask_note: str = "", voices: tuple[str, ...] = (), voice_note: str = "",
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._voices = voices
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Hearth settings")
         self.resize(680, 480)
@@ -77,7 +80,7 @@ class SettingsDialog(QDialog):
 
         self._companion_rows(self._general_page(settings), settings, tray, quick_ask_note)
         self._models_page(settings, gpu_note)
-        self._voice_page(settings, microphones)
+        self._voice_page(settings, microphones, voices, voice_note)
         self._developer_page(settings)
         self.nav.setCurrentRow(0)
 
@@ -122,6 +125,8 @@ class SettingsDialog(QDialog):
             appearance=self.appearance.currentData(),
             keep_in_tray=self.keep_in_tray.isChecked() if self.keep_in_tray.isEnabled() else kept_tray,
             quick_ask_key=self.quick_ask_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
+            read_aloud=self.read_aloud.isChecked() if self.read_aloud.isEnabled() else self._settings.read_aloud,
+            voice=self.voice.currentText() if self._voices else self._settings.voice,
         )
 
     # -- pages ---------------------------------------------------------------------------
@@ -196,7 +201,7 @@ class SettingsDialog(QDialog):
         self.manage_models.clicked.connect(self.modelsRequested)
         form.addRow("", self.manage_models)
 
-    def _voice_page(self, settings: Settings, microphones: list[str]) -> None:
+    def _voice_page(self, settings: Settings, microphones: list[str], voices: list[str], voice_note: str) -> None:
         form = self._page("Voice")
         self.microphone = QComboBox(self)
         self.microphone.addItems([_DEFAULT_MIC, *microphones])
@@ -215,6 +220,15 @@ class SettingsDialog(QDialog):
         self.send_after_speaking.setChecked(settings.send_after_speaking)
         self._row(form, "Send after speaking", self.send_after_speaking,
                   "Off: what you said waits in the message box, to edit before you send it.")
+        self.read_aloud = QCheckBox("Read answers aloud as they are written", self)
+        self.read_aloud.setChecked(settings.read_aloud and not voice_note)
+        self.read_aloud.setEnabled(not voice_note)
+        self._row(form, "Read aloud", self.read_aloud, voice_note or "Speech starts with the first sentence; "
+                  "Stop (or Esc) silences it. The speaker under any answer reads that one.")
+        self.voice = QComboBox(self)
+        self.voice.addItems(list(voices) or ["(none installed)"])
+        self.voice.setCurrentText(settings.voice or (voices[0] if voices else ""))
+        self._row(form, "Voice", self.voice, "An offline Piper voice (from a voice package or the voices folder).")
 
     def _developer_page(self, settings: Settings) -> None:
         form = self._page("Developer")
@@ -241,7 +255,7 @@ class SettingsDialog(QDialog):
                                        "The model's name on that server.")
         self.remote_api_key = QLineEdit(settings.remote_api_key or "", self)
         self.remote_api_key.setPlaceholderText("if the server wants one")
-        self.show_remote_api_key = self._reveal_button(self.remote_api_key)
+        self.show_remote_api_key = reveal_button(self.remote_api_key, self)
         holder = QWidget(self)
         holder.setFocusProxy(self.remote_api_key)
         row = QHBoxLayout(holder)
@@ -257,7 +271,7 @@ class SettingsDialog(QDialog):
         self.api_key = QLineEdit(key or "", self)
         self.api_key.setReadOnly(True)
         self.api_key.setCursorPosition(0)  # the key's start in view
-        self.show_api_key = self._reveal_button(self.api_key)
+        self.show_api_key = reveal_button(self.api_key, self)
         self.api_key.setPlaceholderText("made when the API is switched on")
         self._describe(self.api_key, "API key", "Programs send this key (Authorization: Bearer KEY, or the "
                        "OpenAI client's api_key); requests without it are refused.")
@@ -280,22 +294,6 @@ class SettingsDialog(QDialog):
         caption.setBuddy(self.api_key)
         caption.setToolTip(self.api_key.toolTip())
         form.addRow(caption, holder)
-
-    def _reveal_button(self, line: QLineEdit) -> IconButton:
-        """Keys stay hidden (someone may see the screen) until the eye is pressed (Tab
-        reaches it; Space toggles)."""
-        line.setEchoMode(QLineEdit.EchoMode.Password)
-        button = IconButton("eye", "Show the key", self)
-        button.setCheckable(True)
-
-        def toggle(shown: bool) -> None:
-            line.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-            button.set_icon_name("eye-slash" if shown else "eye")
-            button.setToolTip("Hide the key" if shown else "Show the key")
-            button.setAccessibleName(button.toolTip())
-
-        button.toggled.connect(toggle)
-        return button
 
     def _set_api_key(self, key: str) -> None:
         self.api_key.setText(key)

@@ -29,7 +29,8 @@ EVERY_FIELD_CHANGED = Settings(
     system_prompt="Be brief.", temperature=1.3, top_p=0.5, n_ctx=8192, gpu_offload=False,
     microphone="USB mic", ptt_shortcut="Ctrl+Shift+T", send_after_speaking=True, api_enabled=True,
     api_port=9000, api_key="key-of-this-api", remote_url="http://10.0.0.2:8080/v1", remote_model="llama",
-    remote_api_key="secret", appearance="dark", keep_in_tray=True, quick_ask_key="Ctrl+Alt+K",
+    remote_api_key="secret", appearance="dark", keep_in_tray=True, quick_ask_key="Ctrl+Alt+K", read_aloud=True,
+    voice="en_US-joe-medium",
 )
 
 
@@ -58,7 +59,8 @@ def test_four_pages_hold_their_settings(qtbot):
         "General": [dialog.appearance, dialog.system_prompt, dialog.temperature, dialog.top_p, dialog.n_ctx,
                     dialog.keep_in_tray, dialog.quick_ask_key],
         "Models": [dialog.model, dialog.mmproj, dialog.gpu_offload, dialog.manage_models],
-        "Voice": [dialog.microphone, dialog.whisper, dialog.shortcut, dialog.send_after_speaking],
+        "Voice": [dialog.microphone, dialog.whisper, dialog.shortcut, dialog.send_after_speaking, dialog.read_aloud,
+                  dialog.voice],
         "Developer": [dialog.api_enabled, dialog.api_port, dialog.api_address, dialog.api_key,
                       dialog.copy_api_key, dialog.new_api_key, dialog.remote_url, dialog.remote_model,
                       dialog.remote_api_key],

@@ -9,6 +9,7 @@
 
 Signals (ChatView):
     regenerateRequested(): "Regenerate" under the last answer.
+    readAloudRequested(str): the speaker under an answer (its text).
     editRequested(int, str): "Edit" on one of the person's messages: position and text.
     imageOpened(Attachment): a thumbnail was clicked.
     promptChosen(str): an example prompt on the empty conversation was clicked.
@@ -42,6 +43,7 @@ _IN_VIEW_MS = 150
 
 class ChatView(QScrollArea):
     regenerateRequested = Signal()
+    readAloudRequested = Signal(str)
     editRequested = Signal(int, str)
     imageOpened = Signal(object)
     promptChosen = Signal(str)
@@ -291,6 +293,7 @@ class ChatView(QScrollArea):
     def _connect(self, bubble: MessageWidget) -> None:
         bubble.editRequested.connect(self.editRequested.emit)
         bubble.regenerateRequested.connect(self.regenerateRequested.emit)
+        bubble.readAloudRequested.connect(self.readAloudRequested.emit)
         bubble.imageOpened.connect(self.imageOpened.emit)
 
     def _next_position(self) -> int:

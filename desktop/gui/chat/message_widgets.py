@@ -8,6 +8,7 @@ them even while they are faded out), and always under the last answer.
 Signals (MessageWidget):
     editRequested(int, str): "Edit" on the person's message: its position and text.
     regenerateRequested(): "Regenerate" under the last answer.
+    readAloudRequested(str): the speaker under an answer: read this text aloud.
     imageOpened(Attachment): a thumbnail was clicked.
 """
 
@@ -109,6 +110,7 @@ class _ActionRow(QWidget):
 class MessageWidget(QWidget):
     editRequested = Signal(int, str)
     regenerateRequested = Signal()
+    readAloudRequested = Signal(str)
     imageOpened = Signal(object)
 
     def __init__(self, message: Message, position: int, parent: QWidget | None = None) -> None:
@@ -247,6 +249,8 @@ class AssistantMessage(MessageWidget):
         self.stats_label.setAccessibleName("Answer statistics")
         self.stats_label.hide()
         self._layout.addWidget(self.stats_label)
+        self.read_button = self.actions.add(IconButton("speaker-high", "Read aloud", self.actions, size=18))
+        self.read_button.clicked.connect(lambda: self.readAloudRequested.emit(self.text))
         self.regenerate_button = self.actions.add(
             IconButton("arrow-clockwise", "Regenerate answer", self.actions, size=18))
         self.regenerate_button.clicked.connect(self.regenerateRequested.emit)

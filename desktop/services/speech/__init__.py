@@ -1,3 +1,4 @@
-"""Speech in: the microphone, push-to-talk and Whisper transcription (faster-whisper).
+"""Speech in and out: the microphone, push-to-talk and Whisper transcription
+(faster-whisper); answers read aloud with a Piper voice.
 Imports no other domain.
 """

@@ -1,0 +1,89 @@
+"""Answers read aloud: each one as it is written when Settings say so, any one from the
+speaker under it, silenced by Stop or Esc. The voice loads on first use, on the
+speaker's own thread; what cannot be read (no espeak-ng, no voice, no sound output)
+is one line above the composer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+
+from desktop.core.engine_types import Answer
+from desktop.core.settings import Settings
+from desktop.core.speech_text import SpokenSentences
+from desktop.gui.main_window import MainWindow
+from desktop.services.history.chat_session import ChatSession
+from desktop.services.speech.speaker import Speaker
+from desktop.services.speech.voice import VoiceFile, find_voices, voice_problem
+
+__all__ = ["ReadAloud"]
+
+
+class ReadAloud(QObject):
+    def __init__(self, window: MainWindow, session: ChatSession, settings: Settings, voices_dir: Path) -> None:
+        super().__init__(window)
+        self._window, self._settings, self._voices_dir = window, settings, voices_dir
+        self.speaker: Speaker | None = None
+        self._sentences: SpokenSentences | None = None  # the answer being written, when it is read
+        session.answerStarted.connect(self._started)
+        session.answerDelta.connect(self._delta)
+        session.answerFinished.connect(self._finished)
+        window.chat.readAloudRequested.connect(self.read)
+        window.composer.stopRequested.connect(self.stop)
+        window.silenceRequested.connect(self.stop)
+
+    def voices(self) -> list[VoiceFile]:
+        return find_voices(self._voices_dir)
+
+    def apply(self, settings: Settings) -> None:
+        if settings.voice != self._settings.voice and self.speaker is not None:
+            self.speaker.shutdown()
+            self.speaker = None  # the next sentence loads the new voice
+        self._settings = settings
+
+    def read(self, text: str) -> None:
+        """Read this answer from its start (whatever was being read stops)."""
+        speaker = self._ready()
+        if speaker is not None:
+            speaker.stop()
+            sentences = SpokenSentences()
+            speaker.say(sentences.feed(text) + sentences.finish())
+
+    def stop(self) -> None:
+        self._sentences = None
+        if self.speaker is not None:
+            self.speaker.stop()
+
+    def shutdown(self) -> None:
+        if self.speaker is not None:
+            self.speaker.shutdown()
+            self.speaker = None
+
+    # -- the answer being written ------------------------------------------------------
+
+    def _started(self, _conversation: int) -> None:
+        self._sentences = SpokenSentences() if self._settings.read_aloud else None
+
+    def _delta(self, text: str) -> None:
+        if self._sentences is not None and (speaker := self._ready()) is not None:
+            speaker.say(self._sentences.feed(text))
+
+    def _finished(self, answer: Answer) -> None:
+        if self._sentences is not None and answer.stats.finish_reason != "cancelled" and self.speaker is not None:
+            self.speaker.say(self._sentences.finish())
+        self._sentences = None
+
+    def _ready(self) -> Speaker | None:
+        if self.speaker is None:
+            problem = voice_problem(self._voices_dir)
+            voices = self.voices()
+            chosen = next((v for v in voices if v.name == self._settings.voice), voices[0] if voices else None)
+            if problem or chosen is None:
+                self._sentences = None
+                self._window.show_notice(problem or "No voice is installed.")
+                return None
+            self.speaker = Speaker(chosen)
+            self.speaker.speaking.connect(self._window.set_speaking)
+            self.speaker.failed.connect(self._window.show_notice)
+        return self.speaker
