@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; e
 # CUDA build crashed in llama_model_load when numpy came first.
 import llama_cpp.llama_cpp  # noqa: F401, I001
 
-from tests_helpers import ErrorLogs, ProcessLines, write_settings_home
+from tests_helpers import ErrorLogs, ProcessLines, SpeakerSink, write_settings_home
 
 from desktop.core.engine_types import EngineConfig
 from desktop.core.paths import HearthPaths
@@ -169,19 +169,13 @@ def virtual_microphone():
 
 
 @pytest.fixture(scope="session")
-def speaker_sink(virtual_microphone):
-    """A PulseAudio null sink for Hearth's own sound (set PULSE_SINK to "hearth_speaker"),
-    and `recording(path)`: a parecord process recording it to a 16 kHz WAV until ended."""
-    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True).stdout
-    if "hearth_speaker" not in sinks:
-        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=hearth_speaker"], check=True,
-                       capture_output=True)
-
-    def recording(path: Path) -> subprocess.Popen:
-        return subprocess.Popen(["parecord", "--device=hearth_speaker.monitor", "--file-format=wav",
-                                 "--rate=16000", "--channels=1", str(path)])
-
-    return recording
+def speaker_sink(virtual_microphone) -> Iterator[SpeakerSink]:
+    """Where Hearth's own sound goes in the tests that listen to it."""
+    name = f"hearth_speaker_{os.getpid()}"
+    module = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    yield SpeakerSink(name)
+    subprocess.run(["pactl", "unload-module", module], capture_output=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -312,3 +314,37 @@ def write_settings_home(root: Path, starter) -> Path:
     }))
     (config / "settings.json").chmod(0o600)
     return root
+
+
+def hears(transcript: str, word: str, *, ratio: float = 0.7) -> bool:
+    """Whether a Whisper transcript holds `word`, spelled as Whisper tiny may spell a
+    name it heard through a recorded sink ("Parris", "Harris" for "Paris")."""
+    import difflib
+    import re
+
+    wanted = word.lower()
+    return any(difflib.SequenceMatcher(None, wanted, heard).ratio() >= ratio
+               for heard in re.findall(r"[a-z']+", transcript.lower()))
+
+
+@dataclass(frozen=True)
+class SpeakerSink:
+    """A PulseAudio null sink of this test session's own (set PULSE_SINK to `name`), so
+    nothing else on the machine plays into what a test records."""
+
+    name: str
+
+    def recording(self, path: Path) -> subprocess.Popen:
+        """parecord, recording the sink to a 16 kHz WAV until it is ended; returns once
+        it records (its WAV header is written), so nothing played after is missed."""
+        recorder = subprocess.Popen(["parecord", f"--device={self.name}.monitor", "--file-format=wav",
+                                     "--rate=16000", "--channels=1", "--latency-msec=20", str(path)])
+        wait_for(lambda: path.exists() and path.stat().st_size >= 44, 10, "parecord to start")
+        return recorder
+
+    @staticmethod
+    def finish(recorder: subprocess.Popen) -> None:
+        """End a recording, its last audio written (SIGINT: parecord flushes; SIGTERM lost some)."""
+        time.sleep(0.3)  # the sink's last buffer reaches the recorder
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(10)

@@ -12,6 +12,7 @@ from desktop.app.companion import Companion
 from desktop.app.model_choices import ModelPickerBinding, load_catalog
 from desktop.app.model_rows import ManagerView
 from desktop.app.read_aloud import ReadAloud
+from desktop.app.voice_conversation import VoiceConversation
 from desktop.app.wiring import (
     connect_dictation,
     connect_hub_search,
@@ -88,6 +89,9 @@ class HearthApp:
         self._start_api(settings)
         self.companion = Companion(_qt_app(), self.window, self.session, self.chat, settings)
         self.read_aloud = ReadAloud(self.window, self.session, settings, paths.models_dir / "voices")
+        self.voice_mode = VoiceConversation(self.window, self.session, self.read_aloud,
+                                            lambda: self._store.chosen("whisper", self.settings.whisper_path),
+                                            microphone=lambda: self.settings.microphone)
         self.session.start()
         if settings.last_conversation is not None:
             self.chat.switch_to(settings.last_conversation)
@@ -200,9 +204,9 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
-        for step in (self._remember_window, self.chat.keep_drafts, self.companion.shutdown, self.read_aloud.shutdown,
-                     self._stop_jobs,
-                     self._stop_api, self._stop_voice, self.session.shutdown, self.engine.close):
+        for step in (self._remember_window, self.chat.keep_drafts, self.voice_mode.stop, self.companion.shutdown,
+                     self.read_aloud.shutdown, self._stop_jobs, self._stop_api, self._stop_voice,
+                     self.session.shutdown, self.engine.close):
             try:
                 step()
             except Exception:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.engine_types import Answer
 from desktop.core.settings import Settings
@@ -21,11 +21,18 @@ __all__ = ["ReadAloud"]
 
 
 class ReadAloud(QObject):
+    """Signals:
+        speakerMade(Speaker): the speaker was made (on first use), for voice mode.
+    """
+
+    speakerMade = Signal(object)
+
     def __init__(self, window: MainWindow, session: ChatSession, settings: Settings, voices_dir: Path) -> None:
         super().__init__(window)
         self._window, self._settings, self._voices_dir = window, settings, voices_dir
         self.speaker: Speaker | None = None
         self._sentences: SpokenSentences | None = None  # the answer being written, when it is read
+        self._hands_free = False  # voice mode: every answer is read, whatever Settings say
         session.answerStarted.connect(self._started)
         session.answerDelta.connect(self._delta)
         session.answerFinished.connect(self._finished)
@@ -41,6 +48,9 @@ class ReadAloud(QObject):
             self.speaker.shutdown()
             self.speaker = None  # the next sentence loads the new voice
         self._settings = settings
+
+    def hands_free(self, on: bool) -> None:
+        self._hands_free = on
 
     def read(self, text: str) -> None:
         """Read this answer from its start (whatever was being read stops)."""
@@ -63,7 +73,7 @@ class ReadAloud(QObject):
     # -- the answer being written ------------------------------------------------------
 
     def _started(self, _conversation: int) -> None:
-        self._sentences = SpokenSentences() if self._settings.read_aloud else None
+        self._sentences = SpokenSentences() if self._settings.read_aloud or self._hands_free else None
 
     def _delta(self, text: str) -> None:
         if self._sentences is not None and (speaker := self._ready()) is not None:
@@ -86,4 +96,5 @@ class ReadAloud(QObject):
             self.speaker = Speaker(chosen)
             self.speaker.speaking.connect(self._window.set_speaking)
             self.speaker.failed.connect(self._window.show_notice)
+            self.speakerMade.emit(self.speaker)
         return self.speaker

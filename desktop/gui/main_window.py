@@ -19,6 +19,7 @@ Signals:
     undoDeleteRequested(): Undo on the undo bar (or Ctrl+Z in the list).
     quitRequested(): Ctrl+Q: quit Hearth (closing the window may only hide it in the tray).
     silenceRequested(): Esc while an answer is read aloud (and none is being written).
+    voiceModeToggled(bool): the voice-mode button (or Ctrl+Shift+V) turned hands-free talk on/off.
     Push-to-talk by keyboard goes through the composer's talkPressed/talkReleased.
 """
 
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
     undoDeleteRequested = Signal()
     quitRequested = Signal()
     silenceRequested = Signal()
+    voiceModeToggled = Signal(bool)
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,12 +92,16 @@ class MainWindow(QMainWindow):
         self.title_label.setObjectName("ChatTitle")
         self.title_label.setAccessibleName("Conversation title")
         self.model_picker = ModelPicker(self.header)
+        self.voice_button = IconButton("headset", "Voice mode: talk hands-free (Ctrl+Shift+V)", self.header)
+        self.voice_button.setCheckable(True)
+        self.voice_button.toggled.connect(self.voiceModeToggled.emit)
         self.new_chat_button = IconButton("note-pencil", "New chat (Ctrl+N)", self.header)
         header_row = QHBoxLayout(self.header)
         header_row.setContentsMargins(8, 6, 8, 6)
         header_row.addWidget(self.sidebar_button)
         header_row.addWidget(self.title_label, 1)
         header_row.addWidget(self.model_picker)
+        header_row.addWidget(self.voice_button)
         header_row.addWidget(self.new_chat_button)
 
         self.tip = TipBar(pane)
@@ -193,6 +199,7 @@ class MainWindow(QMainWindow):
             QKeySequence("Ctrl+Shift+M"): self.modelsRequested.emit,
             QKeySequence("Ctrl+B"): self.toggle_sidebar,
             QKeySequence("Ctrl+Shift+S"): self.ask_about_screen,
+            QKeySequence("Ctrl+Shift+V"): self.voice_button.toggle,
         }
         for key, slot in shortcuts.items():
             QShortcut(key, self, slot)
@@ -204,7 +211,7 @@ class MainWindow(QMainWindow):
         the bars above the composer, the composer. Messages come and go, so again then."""
         composer = self.composer
         chain = [self.new_button, self.search, self.conversations, self.models_button, self.settings_button,
-                 self.sidebar_button, self.model_picker, self.new_chat_button, self.chat,
+                 self.sidebar_button, self.model_picker, self.voice_button, self.new_chat_button, self.chat,
                  *self.chat.welcome.buttons, *self.chat.focus_chain(),
                  self.tip.action_button, self.tip.close_button, self.undo_bar.action_button,
                  self.undo_bar.close_button, composer.notice_close, composer.cancel_edit_button, composer.edit,
@@ -326,6 +333,15 @@ class MainWindow(QMainWindow):
             self.composer.show_notice(problem)
         elif self.composer.check_vision():
             self.screen_ask.start()
+
+    def show_voice_mode(self, on: bool) -> None:
+        """The microphone is open for voice mode: the button and the level say so."""
+        self.voice_button.blockSignals(True)
+        self.voice_button.setChecked(on)
+        self.voice_button.blockSignals(False)
+        self.voice_button.set_icon_name("headset-fill" if on else "headset")
+        self.composer.set_listening(on)
+        self.set_state("Voice mode: listening (Ctrl+Shift+V ends it)" if on else "Ready")
 
     def set_speaking(self, speaking: bool) -> None:
         """An answer is being read aloud: Esc silences it."""

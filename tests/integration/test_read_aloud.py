@@ -7,52 +7,54 @@ at once, and a missing voice is one line."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 
-from PySide6.QtCore import QCoreApplication
+from conftest import SpeakerSink
+from PySide6.QtCore import QCoreApplication, Qt
+from tests_helpers import hears
 
 from desktop.core.audio import read_wav
 from desktop.services.speech.speaker import Speaker
 from desktop.services.speech.voice import find_voices
 
-SINK = "hearth_speaker"  # the speaker_sink fixture's
-
 
 def heard(transcriber, recording, path):
-    time.sleep(0.3)  # the sink's last buffer reaches the recorder
-    recording.terminate()
-    recording.wait(10)
+    SpeakerSink.finish(recording)
     return transcriber.transcribe(read_wav(path)).text
 
 
 def test_a_spoken_question_is_answered_aloud(run_hearth, cli_home, speak, speaker_sink, transcriber, tmp_path,
                                              monkeypatch):
     question = speak("What is the capital of France? Answer in one short sentence.", name="question.wav")
-    monkeypatch.setenv("PULSE_SINK", SINK)
-    recording = speaker_sink(tmp_path / "spoken.wav")
+    monkeypatch.setenv("PULSE_SINK", speaker_sink.name)
+    recording = speaker_sink.recording(tmp_path / "spoken.wav")
     done = run_hearth("ask", "--audio", str(question), "--speak", "--temperature", "0", "--max-tokens", "24")
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout
     spoken = heard(transcriber, recording, tmp_path / "spoken.wav")
-    assert "paris" in spoken.lower(), (spoken, done.stdout)
+    assert hears(spoken, "Paris"), (spoken, done.stdout)
 
 
 def test_stop_silences_at_once_and_forgets_what_was_queued(speaker_sink, transcriber, tmp_path, monkeypatch):
-    monkeypatch.setenv("PULSE_SINK", SINK)
+    monkeypatch.setenv("PULSE_SINK", speaker_sink.name)
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - signals need one
     speaker = Speaker(find_voices()[0])
-    recording = speaker_sink(tmp_path / "stopped.wav")
+    started = threading.Event()
+    speaker.speaking.connect(lambda on: started.set() if on else None, Qt.ConnectionType.DirectConnection)
+    recording = speaker_sink.recording(tmp_path / "stopped.wav")
     try:
         speaker.say(["The first sentence is about lighthouses on rocky coasts.",
                      "The second sentence is about elephants in the savanna.",
                      "The third sentence is about volcanoes and their ash."])
-        time.sleep(2.5)  # into the first sentence
+        assert started.wait(30)
+        time.sleep(3.0)  # into the first sentence (its sound starts about a second after)
         speaker.stop()
         assert speaker.wait_idle(10)
     finally:
         speaker.shutdown()
     spoken = heard(transcriber, recording, tmp_path / "stopped.wav").lower()
-    assert "first sentence" in spoken and "elephant" not in spoken and "volcano" not in spoken, spoken
+    assert "first" in spoken and "elephant" not in spoken and "volcano" not in spoken, spoken
 
 
 def test_without_espeak_ng_reading_aloud_is_one_line(run_hearth, cli_home, tmp_path, monkeypatch):

@@ -28,7 +28,9 @@ from desktop.services.speech.voice import PiperVoice, VoiceFile
 __all__ = ["Speaker"]
 
 log = logging.getLogger(__name__)
-_LEAD_IN_S = 0.15
+_LEAD_IN_S = 0.8  # a new stream's first moments are lost when the CPU is busy (the model writing beside it)
+_LATENCY_S = 0.5  # buffered: the model writing the answer beside it starves the audio thread less
+_LEAD_OUT_S = 0.7  # silence after the last word: closing the stream drops what the server still holds
 _MAX_QUEUED = 200  # sentences waiting: an answer is bounded, and so is this
 
 
@@ -106,6 +108,7 @@ class Speaker(QObject):
                     self.failed.emit(f"Reading aloud stopped: {error}.")
                     self.stop()
                 if output is not None and not self._stop.is_set() and not self._more_to_say():
+                    output.write(np.zeros(int(voice.sample_rate * _LEAD_OUT_S), dtype=np.float32))
                     self._output = output  # say() and stop() wake the wait
                     output.drain(lambda: self._stop.is_set() or self._more_to_say())
                     self._output = None
@@ -146,7 +149,7 @@ class _SoundOutput:
         self._changed = threading.Condition()
         try:
             self._stream = sounddevice.OutputStream(samplerate=rate, channels=1, dtype="float32",
-                                                    callback=self._fill)
+                                                    latency=_LATENCY_S, callback=self._fill)
             self._stream.start()
         except sounddevice.PortAudioError as error:
             raise HearthError(f"No sound output to read aloud on ({error}).") from error

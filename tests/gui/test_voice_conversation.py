@@ -1,0 +1,74 @@
+"""A spoken conversation, closing the loop with real sound: espeak-ng asks a question
+into the virtual microphone; Hearth, in voice mode, hears where the question ends,
+transcribes it, answers, and speaks the answer into a PulseAudio null sink; the test
+records that sink and Whisper must hear the answer's key word. Speaking while Hearth
+talks interrupts it; leaving voice mode closes the microphone."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SpeakerSink
+from tests_helpers import hears
+
+from desktop.app import HearthApp
+from desktop.core.audio import read_wav
+from desktop.core.paths import HearthPaths
+from desktop.core.settings import load_settings, save_settings
+
+
+@pytest.fixture
+def hearth(qtbot, cli_home, speaker_sink, virtual_microphone, monkeypatch):
+    monkeypatch.setenv("PULSE_SINK", speaker_sink.name)
+    paths = HearthPaths.from_environment().ensure()
+    settings = load_settings(paths.settings_file).updated(temperature=0.0, microphone="pulse")
+    save_settings(paths.settings_file, settings)
+    app = HearthApp(paths, settings)
+    qtbot.addWidget(app.window)
+    app.window.show()
+    qtbot.waitUntil(lambda: "ctx" in app.window.model_label.text(), timeout=60_000)
+    yield app
+    app.shutdown()
+
+
+def heard(transcriber, recording, path) -> str:
+    SpeakerSink.finish(recording)
+    return transcriber.transcribe(read_wav(path)).text.lower()
+
+
+def test_a_spoken_question_is_answered_aloud_and_voice_mode_closes_the_microphone(
+        qtbot, hearth, speaker_sink, virtual_microphone, speak, transcriber, tmp_path):
+    window = hearth.window
+    with qtbot.waitSignal(window.voiceModeToggled, timeout=5_000):
+        window.voice_button.click()
+    qtbot.waitUntil(lambda: hearth.voice_mode.mode is not None and hearth.voice_mode.mode.active, timeout=10_000)
+    assert window.composer.level.isVisible()  # the microphone is open, and it shows
+    recording = speaker_sink.recording(tmp_path / "answer.wav")
+    question = speak("What is the capital of France? Answer in one short sentence.", name="question.wav")
+    with qtbot.waitSignal(hearth.session.answerFinished, timeout=120_000) as done:
+        virtual_microphone(question)
+    assert "Paris" in done.args[0].text
+    qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
+    assert hears(heard(transcriber, recording, tmp_path / "answer.wav"), "Paris")
+    asked = [b.message.text for b in window.chat.bubbles if b.message.role == "user"]
+    assert "capital of france" in asked[0].lower()
+    window.voice_button.click()  # leave voice mode
+    assert hearth.voice_mode.mode is None and not window.voice_button.isChecked()
+    assert not window.composer.level.isVisible()
+
+
+def test_speaking_while_hearth_talks_interrupts_it(qtbot, hearth, speaker_sink, virtual_microphone, speak,
+                                                   transcriber, tmp_path):
+    window = hearth.window
+    window.voice_button.click()
+    qtbot.waitUntil(lambda: hearth.voice_mode.mode is not None and hearth.voice_mode.mode.active, timeout=10_000)
+    recording = speaker_sink.recording(tmp_path / "interrupted.wav")
+    hearth.read_aloud.read("The first sentence is about lighthouses on rocky coasts. The second sentence is about "
+                           "elephants in the savanna. The third sentence is about volcanoes and their ash.")
+    qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
+    qtbot.wait(1500)
+    virtual_microphone(speak("Wait.", name="wait.wav"))  # the person speaks up
+    qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
+    spoken = heard(transcriber, recording, tmp_path / "interrupted.wav")
+    assert "volcano" not in spoken, spoken
+    window.voice_button.click()
