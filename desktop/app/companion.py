@@ -3,8 +3,7 @@ app, and keeping Hearth (and its loaded model) running when the window is closed
 
 Quick Ask's questions go through the window's own session, so each exchange is an
 ordinary conversation from its first question: "Open in Hearth" just opens it. Its
-follow-ups stay in that conversation until the window is summoned again after the
-answer is done.
+follow-ups stay in that conversation until Quick Ask's "New chat".
 """
 
 from __future__ import annotations
@@ -60,8 +59,7 @@ class Companion(QObject):
 
     def summon(self) -> None:
         self.quick.vision = self._window.composer.vision  # what the model in use can see
-        if self.quick.summon():
-            self._conversation = None  # a new exchange: its first question makes a conversation
+        self.quick.summon()
 
     def shutdown(self) -> None:
         if self.shortcut is not None:
@@ -78,6 +76,7 @@ class Companion(QObject):
         quick.asked.connect(self._ask)
         quick.stopRequested.connect(lambda: session.stop() if self._streaming else None)
         quick.openRequested.connect(self._open_in_window)
+        quick.newRequested.connect(self._new_exchange)
         session.questionSaved.connect(self._saved)
         session.answerStarted.connect(self._started)
         session.answerDelta.connect(lambda text: quick.append(text) if self._streaming else None)
@@ -113,6 +112,9 @@ class Companion(QObject):
         self._pending, self._waiting = next(self._requests), True
         target = NEW if self._conversation is None else self._conversation
         self._session.send(text, images, conversation=target, request=self._pending)
+
+    def _new_exchange(self) -> None:
+        self._conversation = None  # its first question makes a conversation
 
     def _saved(self, request: int, conversation: int) -> None:
         if request == self._pending:

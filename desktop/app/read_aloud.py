@@ -53,7 +53,10 @@ class ReadAloud(QObject):
         self._hands_free = on
 
     def read(self, text: str) -> None:
-        """Read this answer from its start (whatever was being read stops)."""
+        """Read this answer from its start; while something is read, the speaker stops it."""
+        if self._window.speaking:
+            self.stop()
+            return
         speaker = self._ready()
         if speaker is not None:
             speaker.stop()

@@ -29,7 +29,7 @@ import base64
 import contextlib
 import itertools
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -336,16 +336,18 @@ class MainWindow(QMainWindow):
 
     def show_voice_mode(self, on: bool) -> None:
         """The microphone is open for voice mode: the button and the level say so."""
-        self.voice_button.blockSignals(True)
-        self.voice_button.setChecked(on)
-        self.voice_button.blockSignals(False)
+        with QSignalBlocker(self.voice_button):
+            self.voice_button.setChecked(on)
         self.voice_button.set_icon_name("headset-fill" if on else "headset")
         self.composer.set_listening(on)
         self.set_state("Voice mode: listening (Ctrl+Shift+V ends it)" if on else "Ready")
 
     def set_speaking(self, speaking: bool) -> None:
-        """An answer is being read aloud: Esc silences it."""
+        """An answer is being read aloud: Esc (or a speaker button) silences it."""
         self.speaking = speaking
+        self.chat.set_speaking(speaking)
+        if not self.composer.busy:
+            self.set_state("Reading aloud · Esc stops" if speaking else "Ready")
 
     def set_voice_available(self, available: bool) -> None:
         """Push-to-talk is offered only with a Whisper model that loads."""

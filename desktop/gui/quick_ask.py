@@ -3,7 +3,9 @@
 A question, and its answer streaming below it, rendered as answers are in the chat.
 The exchange is an ordinary conversation in the history from the first question, so
 "Open in Hearth" simply shows it in the main window to go on. Esc hides the window
-(the answer keeps coming and is kept); the next Quick Ask starts a new conversation.
+(the answer keeps coming and is kept) and it comes back as it was left: the questions
+and answers so far, and anything typed. Follow-ups stay in the same conversation until
+"New chat" (Ctrl+N).
 The screen button (Ctrl+Shift+S) attaches a part of the screen, as in the main window.
 While an answer streams, Enter waits and keeps the text, as in the main window.
 
@@ -12,6 +14,7 @@ Signals:
         screen (the window then waits for `begin_answer`).
     openRequested(): "Open in Hearth" (or Ctrl+Enter): continue in the main window.
     stopRequested(): the stop button while the answer streams.
+    newRequested(): "New chat" (Ctrl+N): the next question starts a new conversation.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ class QuickAskWindow(QWidget):
     asked = Signal(str, tuple)
     openRequested = Signal()
     stopRequested = Signal()
+    newRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self.setWindowTitle(TITLE)
         self.setObjectName("QuickAsk")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # its border, where no window manager draws one
         self.resize(620, 420)
         box = QFrame(self)
         box.setObjectName("ComposerBox")  # the main window's composer look
@@ -62,23 +67,11 @@ class QuickAskWindow(QWidget):
         self.edit.setPlaceholderText("Ask Hearth anything (Enter sends, Esc hides)")
         self.edit.setAccessibleName("Question")
         self.edit.enterPressed.connect(self._send)
-        self.question = QLabel(self)
-        self.question.setObjectName("QuickQuestion")
-        self.question.setWordWrap(True)
-        self.question.setTextFormat(Qt.TextFormat.PlainText)
-        font = self.question.font()
-        font.setBold(True)
-        self.question.setFont(font)
-        self.question.hide()
-        self.answer = AnswerView(self)
-        self.answer.setObjectName("MessageText")
         body = QWidget(self)
-        body_layout = QVBoxLayout(body)
-        body_layout.setContentsMargins(4, 8, 12, 0)
-        body_layout.setSpacing(10)
-        body_layout.addWidget(self.question)
-        body_layout.addWidget(self.answer)
-        body_layout.addStretch(1)
+        self._exchange = QVBoxLayout(body)  # question, answer, question, answer...
+        self._exchange.setContentsMargins(4, 8, 12, 0)
+        self._exchange.setSpacing(10)
+        self._exchange.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -94,7 +87,11 @@ class QuickAskWindow(QWidget):
         self.open_button.setToolTip("Go on with this conversation in the main window (Ctrl+Enter)")
         self.open_button.clicked.connect(self.openRequested.emit)
         self.open_button.setEnabled(False)
+        self.new_button = QPushButton("New chat", self)
+        self.new_button.setToolTip("Start a new conversation here (Ctrl+N)")
+        self.new_button.clicked.connect(self._new_chat)
         row = QHBoxLayout()
+        row.addWidget(self.new_button)
         row.addWidget(self.status, 1)
         row.addWidget(self.stop_button)
         row.addWidget(self.open_button)
@@ -105,31 +102,29 @@ class QuickAskWindow(QWidget):
         layout.addLayout(row)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._open_if_ready)
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, self.ask_about_screen)
+        QShortcut(QKeySequence.StandardKey.New, self, self._new_chat)
         self._answering = False
+        self.reset()
 
     # -- what the app tells it ---------------------------------------------------------
 
-    def summon(self) -> bool:
-        """Show it in front, ready to type. True: a new exchange begins (the last one was
-        done, or there was none): its next question starts a new conversation."""
-        fresh = not self._answering
+    def summon(self) -> None:
+        """Show it in front, ready to type, as it was left (New chat starts afresh)."""
         if not self.isVisible():  # where a launcher opens: centred, in the upper third
             room = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
             self.move(room.x() + (room.width() - self.width()) // 2, room.y() + room.height() // 5)
-        if fresh:
-            self.reset()
-            self.edit.clear()
-            self.thumbnails.clear()
         self.show()
         self.raise_()
         self.activateWindow()
         self.edit.setFocus()
-        return fresh
 
     def reset(self) -> None:
-        self.question.clear()
-        self.question.hide()
-        self.answer.set_text("", streaming=False)
+        """An empty exchange (what was typed and not sent stays in the field)."""
+        while self._exchange.count() > 1:
+            item = self._exchange.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.question, self.answer = QLabel(""), AnswerView()  # stand-ins until the first question
         self.status.setText("")
         self.open_button.setEnabled(False)
 
@@ -195,13 +190,36 @@ class QuickAskWindow(QWidget):
             if self._answering and text:
                 self.status.setText("Enter sends once the answer is done · Stop stops it")
             return
-        self.reset()
         pictures = f" ({len(images)} picture{'s' if len(images) > 1 else ''})" if images else ""
-        self.question.setText(text + pictures)
-        self.question.show()
+        self._add_turn(text + pictures)
         self.edit.clear()
         self.thumbnails.clear()
         self.asked.emit(text, images)
+
+    def _add_turn(self, question: str) -> None:
+        """The question in bold, and the view its answer will stream into, below the last."""
+        label = QLabel(question)
+        label.setObjectName("QuickQuestion")
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        answer = AnswerView()
+        answer.setObjectName("MessageText")
+        for widget in (label, answer):
+            self._exchange.insertWidget(self._exchange.count() - 1, widget)
+        self.question, self.answer = label, answer
+        self.status.setText("")
+        self.scroll.ensureWidgetVisible(label)
+
+    def _new_chat(self) -> None:
+        if self._answering:
+            self.status.setText("The answer is still being written: Stop it first.")
+            return
+        self.reset()
+        self.newRequested.emit()
+        self.edit.setFocus()
 
     def _open_if_ready(self) -> None:
         if self.open_button.isEnabled():

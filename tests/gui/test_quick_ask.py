@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QLabel, QToolButton
 
 from desktop.gui.quick_ask import TITLE, QuickAskWindow
 
@@ -14,7 +15,8 @@ from desktop.gui.quick_ask import TITLE, QuickAskWindow
 def window(qtbot) -> QuickAskWindow:
     quick = QuickAskWindow()
     qtbot.addWidget(quick)
-    assert quick.summon() and quick.isVisible() and quick.windowTitle() == TITLE
+    quick.summon()
+    assert quick.isVisible() and quick.windowTitle() == TITLE
     return quick
 
 
@@ -43,16 +45,46 @@ def test_a_question_with_a_picture_goes_out_once_and_enter_waits_while_answering
     assert quick.answer.text == "Blue, a steel blue."
 
 
-def test_esc_and_closing_only_hide_and_a_new_exchange_starts_clean(qtbot):
+def test_esc_hides_and_it_comes_back_as_it_was_left_until_new_chat(qtbot):
+    """Esc (or closing) only hides it: the exchange so far and what was typed come back;
+    a follow-up is added below; New chat (Ctrl+N) starts afresh, unless still answering."""
     quick = window(qtbot)
-    quick.question.setText("Old question")
-    quick.finish("Old answer")
+    qtbot.keyClicks(quick.edit, "Name a planet.")
+    qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+    quick.begin_answer()
+    quick.finish("Mars.")
     quick.saved()
+    qtbot.keyClicks(quick.edit, "half typed")
     qtbot.keyClick(quick.edit, Qt.Key.Key_Escape)
     assert not quick.isVisible()
-    assert quick.summon()  # the last exchange was done: a fresh one
-    assert quick.question.text() == "" and quick.answer.text == "" and not quick.open_button.isEnabled()
+    quick.summon()
+    assert quick.edit.toPlainText() == "half typed" and quick.answer.text == "Mars."
+    assert quick.open_button.isEnabled()
+    quick.edit.clear()
+    qtbot.keyClicks(quick.edit, "And another?")
+    with qtbot.waitSignal(quick.asked):
+        qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+    questions = [w.text() for w in quick.findChildren(QLabel) if w.objectName() == "QuickQuestion"]
+    assert questions == ["Name a planet.", "And another?"]  # the whole exchange, in order
     quick.begin_answer()
+    with qtbot.assertNotEmitted(quick.newRequested):
+        qtbot.keyClick(quick.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     quick.close()
     assert not quick.isVisible()
-    assert not quick.summon()  # still answering: the same exchange comes back
+    quick.finish("Venus.")
+    quick.summon()
+    with qtbot.waitSignal(quick.newRequested):
+        quick.new_button.click()
+    assert not [w for w in quick.findChildren(QLabel) if w.objectName() == "QuickQuestion" and w.isVisible()]
+    assert not quick.open_button.isEnabled()
+
+
+def test_a_wide_capture_keeps_a_readable_thumbnail(qtbot):
+    """A 430x130 strip of the screen became a 56x17 sliver: thumbnails keep their height."""
+    quick = window(qtbot)
+    quick.vision = True
+    strip = QImage(430, 130, QImage.Format.Format_RGB32)
+    strip.fill(QColor("#884422"))
+    quick.add_image(strip, "screen capture")
+    thumb = next(b for b in quick.findChildren(QToolButton) if b.accessibleName() == "Remove screen capture")
+    assert thumb.iconSize().height() == 56 and thumb.iconSize().width() > 150

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from conftest import SpeakerSink
 from PySide6.QtCore import Qt
-from tests_helpers import hears
+from tests_helpers import heard_answer
 
 from desktop.app import HearthApp
 from desktop.core.audio import read_wav
+from desktop.core.conversation import Message
 from desktop.core.paths import HearthPaths
 from desktop.core.settings import load_settings, save_settings
 
@@ -44,7 +45,8 @@ def test_answers_are_spoken_as_written_and_the_speaker_reads_one_again(qtbot, he
     assert "Paris" in done.args[0].text
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
-    assert hears(heard(transcriber, recording, tmp_path / "streamed.wav"), "Paris")
+    spoken = heard(transcriber, recording, tmp_path / "streamed.wav")
+    assert heard_answer(spoken, done.args[0].text), spoken
 
     hearth.apply_settings(hearth.settings.updated(read_aloud=False))
     recording = speaker_sink.recording(tmp_path / "again.wav")
@@ -52,7 +54,8 @@ def test_answers_are_spoken_as_written_and_the_speaker_reads_one_again(qtbot, he
     answer.read_button.click()
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
-    assert hears(heard(transcriber, recording, tmp_path / "again.wav"), "Paris")
+    spoken = heard(transcriber, recording, tmp_path / "again.wav")
+    assert heard_answer(spoken, done.args[0].text), spoken
 
 
 def test_esc_silences_the_reading(qtbot, hearth, speaker_sink, transcriber, tmp_path):
@@ -68,3 +71,16 @@ def test_esc_silences_the_reading(qtbot, hearth, speaker_sink, transcriber, tmp_
     qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
     spoken = heard(transcriber, recording, tmp_path / "stopped.wav")
     assert "first" in spoken and "elephant" not in spoken and "volcano" not in spoken, spoken
+
+
+def test_while_reading_the_speaker_button_stops_it(qtbot, hearth):
+    """The reading shows (the speaker turns into a stop, the status line says so), and a
+    click on it silences the reading."""
+    window = hearth.window
+    bubble = window.chat.add_message(Message.assistant("One. Two. Three. Four. Five. Six. Seven. Eight."))
+    bubble.read_button.click()
+    qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
+    assert bubble.read_button.toolTip() == "Stop reading aloud (Esc)" and "Reading aloud" in window.state_label.text()
+    bubble.read_button.click()
+    qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
+    assert bubble.read_button.toolTip() == "Read aloud"

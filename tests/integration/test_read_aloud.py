@@ -12,7 +12,7 @@ import time
 
 from conftest import SpeakerSink
 from PySide6.QtCore import QCoreApplication, Qt
-from tests_helpers import hears
+from tests_helpers import heard_answer
 
 from desktop.core.audio import read_wav
 from desktop.services.speech.speaker import Speaker
@@ -33,7 +33,7 @@ def test_a_spoken_question_is_answered_aloud(run_hearth, cli_home, speak, speake
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout
     spoken = heard(transcriber, recording, tmp_path / "spoken.wav")
-    assert hears(spoken, "Paris"), (spoken, done.stdout)
+    assert heard_answer(spoken, done.stdout), (spoken, done.stdout)
 
 
 def test_stop_silences_at_once_and_forgets_what_was_queued(speaker_sink, transcriber, tmp_path, monkeypatch):

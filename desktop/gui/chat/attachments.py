@@ -12,6 +12,8 @@ from desktop.core.conversation import Attachment
 
 __all__ = ["ThumbnailRow", "attachment_pixmap", "show_image"]
 
+_THUMB_PX = 56  # a thumbnail's height; wide pictures get up to three times that in width
+
 
 def attachment_pixmap(attachment: Attachment, side: int) -> QPixmap:
     """The attachment scaled to fit a `side` x `side` square (it is a PNG data: URI)."""
@@ -47,8 +49,9 @@ class ThumbnailRow(QHBoxLayout):
     def add(self, attachment: Attachment) -> None:
         self.items.append(attachment)
         button = QToolButton(self._owner)
-        button.setIcon(attachment_pixmap(attachment, 56))
-        button.setIconSize(QSize(56, 56))
+        width = max(24, min(3 * _THUMB_PX, round(_THUMB_PX * attachment.width / max(1, attachment.height))))
+        button.setIcon(attachment_pixmap(attachment, max(width, _THUMB_PX)))  # a wide capture stays readable
+        button.setIconSize(QSize(width, _THUMB_PX))
         button.setToolTip(f"{attachment.source_name}: click to remove")
         button.setAccessibleName(f"Remove {attachment.source_name}")
         button.clicked.connect(lambda: self._remove(attachment, button))

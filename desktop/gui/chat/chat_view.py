@@ -299,6 +299,12 @@ class ChatView(QScrollArea):
     def _next_position(self) -> int:
         return self.bubbles[-1].position + 1 if self.bubbles else len(self._older)
 
+    def set_speaking(self, speaking: bool) -> None:
+        """An answer is being read aloud: every speaker button stops it meanwhile."""
+        for bubble in self.bubbles:
+            if isinstance(bubble, AssistantMessage):
+                bubble.set_reading(speaking)
+
     def focus_chain(self) -> list[QWidget]:
         """The controls Tab reaches inside the messages in view, top to bottom. Those of
         messages off screen are left to the mouse until scrolled to (arrows, PgUp and

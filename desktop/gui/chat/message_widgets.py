@@ -308,6 +308,12 @@ class AssistantMessage(MessageWidget):
         self.stats_label.setText(line)
         self.stats_label.setVisible(bool(line))
 
+    def set_reading(self, reading: bool) -> None:
+        """Something is being read aloud: the speaker then stops it."""
+        self.read_button.set_icon_name("speaker-slash" if reading else "speaker-high")
+        self.read_button.setToolTip("Stop reading aloud (Esc)" if reading else "Read aloud")
+        self.read_button.setAccessibleName(self.read_button.toolTip())
+
     def set_last(self, last: bool) -> None:
         """The last answer offers Regenerate and keeps its actions visible."""
         self.regenerate_button.setVisible(last and not self.streaming)
