@@ -163,6 +163,9 @@ def virtual_microphone():
     os.environ["PULSE_SOURCE"] = "hearth_mic"
 
     def play(wav: Path) -> None:
+        # An idle null sink is suspended, and waking it as a stream starts loses the
+        # stream's first few hundred milliseconds: a microphone would not lose them.
+        subprocess.run(["pactl", "suspend-sink", "hearth_sink", "0"], check=True, capture_output=True)
         subprocess.run(["paplay", "--device=hearth_sink", str(wav)], check=True)
 
     return play

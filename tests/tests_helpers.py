@@ -340,6 +340,7 @@ class SpeakerSink:
     def recording(self, path: Path) -> subprocess.Popen:
         """parecord, recording the sink to a 16 kHz WAV until it is ended; returns once
         it records (its WAV header is written), so nothing played after is missed."""
+        subprocess.run(["pactl", "suspend-sink", self.name, "0"], check=True, capture_output=True)  # awake
         recorder = subprocess.Popen(["parecord", f"--device={self.name}.monitor", "--file-format=wav",
                                      "--rate=16000", "--channels=1", "--latency-msec=20", str(path)])
         wait_for(lambda: path.exists() and path.stat().st_size >= 44, 10, "parecord to start")

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.model_picker = ModelPicker(self.header)
         self.voice_button = IconButton("headset", "Voice mode: talk hands-free (Ctrl+Shift+V)", self.header)
         self.voice_button.setCheckable(True)
+        self.voice_button.setObjectName("VoiceModeButton")  # lit while the microphone is open
         self.voice_button.toggled.connect(self.voiceModeToggled.emit)
         self.new_chat_button = IconButton("note-pencil", "New chat (Ctrl+N)", self.header)
         header_row = QHBoxLayout(self.header)

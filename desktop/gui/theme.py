@@ -244,6 +244,7 @@ QTabBar::tab {{ padding: 6px 14px; }}
 QTabBar::tab:selected {{ color: {p.accent}; }}
 QTableView#HubResults:focus {{ border: 2px solid {p.accent}; }}
 QWidget#QuickAsk {{ background: {p.page}; border: 1px solid {p.border}; }}
+QToolButton#VoiceModeButton:checked {{ background: {p.accent}; border-radius: 8px; }}
 QListWidget#SettingsNav {{ background: {p.sidebar}; border: none; border-radius: 8px; padding: 4px; outline: none; }}
 QListWidget#SettingsNav::item {{ padding: 8px 10px; border-radius: 6px; }}
 QListWidget#SettingsNav::item:hover {{ background: {p.hover}; }}

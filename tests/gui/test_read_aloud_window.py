@@ -5,9 +5,8 @@ it is written; the speaker under an answer reads it again; Esc silences it."""
 from __future__ import annotations
 
 import pytest
-from conftest import SpeakerSink
 from PySide6.QtCore import Qt
-from tests_helpers import heard_answer
+from tests_helpers import SpeakerSink, heard_answer
 
 from desktop.app import HearthApp
 from desktop.core.audio import read_wav

@@ -6,9 +6,11 @@ talks interrupts it; leaving voice mode closes the microphone."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
-from conftest import SpeakerSink
-from tests_helpers import heard_answer
+from tests_helpers import SpeakerSink, heard_answer
 
 from desktop.app import HearthApp
 from desktop.core.audio import read_wav
@@ -42,12 +44,17 @@ def test_a_spoken_question_is_answered_aloud_and_voice_mode_closes_the_microphon
         window.voice_button.click()
     qtbot.waitUntil(lambda: hearth.voice_mode.mode is not None and hearth.voice_mode.mode.active, timeout=10_000)
     assert window.composer.level.isVisible()  # the microphone is open, and it shows
+    shots = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", "build")) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
     recording = speaker_sink.recording(tmp_path / "answer.wav")
     question = speak("What is the capital of France? Answer in one short sentence.", name="question.wav")
+    qtbot.wait(500)  # a person starts to speak a moment after the button
     with qtbot.waitSignal(hearth.session.answerFinished, timeout=120_000) as done:
         virtual_microphone(question)
     assert "Paris" in done.args[0].text
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
+    window.resize(1000, 640)
+    window.grab().save(str(shots / "voice-mode.png"))  # the README's: listening, and reading the answer
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
     spoken = heard(transcriber, recording, tmp_path / "answer.wav")
     assert heard_answer(spoken, done.args[0].text), spoken

@@ -10,9 +10,8 @@ import os
 import threading
 import time
 
-from conftest import SpeakerSink
 from PySide6.QtCore import QCoreApplication, Qt
-from tests_helpers import heard_answer
+from tests_helpers import SpeakerSink, heard_answer
 
 from desktop.core.audio import read_wav
 from desktop.services.speech.speaker import Speaker

@@ -4,7 +4,7 @@ While it is on, the microphone is open (and only then). The PortAudio callback c
 audio into a queue; a worker (`hearth-voice-mode`) measures it in 20 ms blocks. A block
 is speech when it is well above the room's own level (the quietest fifth of the last
 three seconds, so a fan or a hiss that goes on becomes the room) and above a floor.
-Speech that lasts 100 ms starts an utterance (with the 300 ms before it, so its first
+100 ms of speech within 200 ms starts an utterance (with the 300 ms before it, so its first
 syllable is kept); 700 ms of quiet after it ends the
 utterance, which Whisper reads as a whole if Silero's voice detector (faster-whisper's)
 finds speech in it. Noise gives nothing; a cough is too short to start anything.
@@ -45,7 +45,8 @@ __all__ = ["VoiceMode"]
 
 log = logging.getLogger(__name__)
 _BLOCK = WHISPER_RATE // 50  # 20 ms
-_START_BLOCKS = 5  # 100 ms of speech starts an utterance
+_START_BLOCKS = 5  # 100 ms of speech within 200 ms starts an utterance (syllables have gaps)
+_START_WINDOW = 10
 _END_BLOCKS = 35  # 700 ms of quiet ends it
 _PRE_ROLL_BLOCKS = 15  # 300 ms kept from before the start
 _MAX_UTTERANCE_S = 30.0
@@ -137,7 +138,8 @@ class VoiceMode(QObject):
         echo = 0.0
         before: collections.deque[np.ndarray] = collections.deque(maxlen=_PRE_ROLL_BLOCKS)
         utterance: list[np.ndarray] = []
-        loud_run = quiet_run = count = 0
+        recent: collections.deque[bool] = collections.deque(maxlen=_START_WINDOW)  # loud or not, lately
+        quiet_run = count = 0
         pending = np.zeros(0, dtype=np.float32)
         while (chunk := self._blocks.get()) is not None:
             pending = np.concatenate([pending, chunk])
@@ -153,12 +155,12 @@ class VoiceMode(QObject):
                 loud = level > threshold
                 if not utterance:
                     before.append(block)
-                    loud_run = loud_run + 1 if loud else 0
+                    recent.append(loud)
                     if not self._hearth_speaking:
                         echo = 0.0
                     elif not loud:
                         echo = echo * 0.98 + level * 0.02  # what the microphone hears of Hearth, over ~1 s
-                    if loud_run >= _START_BLOCKS:
+                    if sum(recent) >= _START_BLOCKS:
                         utterance, quiet_run = list(before), 0
                         self.speechStarted.emit()
                     continue
@@ -166,8 +168,9 @@ class VoiceMode(QObject):
                 quiet_run = 0 if loud else quiet_run + 1
                 if quiet_run >= _END_BLOCKS or len(utterance) * _BLOCK >= _MAX_UTTERANCE_S * WHISPER_RATE:
                     self._read(np.concatenate(utterance))
-                    utterance, loud_run, quiet_run = [], 0, 0
+                    utterance, quiet_run = [], 0
                     before.clear()
+                    recent.clear()
 
     def _read(self, samples: np.ndarray) -> None:
         """Whisper reads the utterance, if Silero's voice detector finds speech in it:
