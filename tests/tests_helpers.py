@@ -352,3 +352,11 @@ class SpeakerSink:
         time.sleep(0.3)  # the sink's last buffer reaches the recorder
         recorder.send_signal(signal.SIGINT)
         recorder.wait(10)
+
+    @classmethod
+    def heard(cls, transcriber, recorder: subprocess.Popen, path: Path) -> str:
+        """End the recording and give what Whisper hears in it, lower-cased."""
+        from desktop.core.audio import read_wav
+
+        cls.finish(recorder)
+        return transcriber.transcribe(read_wav(path)).text.lower()

@@ -15,7 +15,6 @@ from desktop.gui.chat import code_block as code_block_module
 from desktop.gui.chat import plain_view as plain_view_module
 from desktop.gui.chat.message_widgets import AssistantMessage
 from desktop.gui.chat.plain_view import PlainView
-from desktop.gui.theme import Theme
 
 
 def code_answer(steps: int = 8) -> str:
@@ -46,21 +45,6 @@ def rendered(monkeypatch) -> list[int]:
     monkeypatch.setattr(answer_view_module, "render_prose",
                         lambda markdown, dark=False: (sizes.append(len(markdown)), real(markdown, dark=dark))[1])
     return sizes
-
-
-@pytest.fixture
-def theme(qapp):
-    """The real theme, light first; the application's look is put back afterwards."""
-    saved = (qapp.styleSheet(), qapp.palette(), qapp.font(), qapp.property("hearthScheme"))
-    theme = Theme(qapp)
-    theme.force("light")
-    yield theme
-    style_sheet, palette, font, scheme = saved
-    qapp.setProperty("hearthScheme", scheme)
-    qapp.setStyleSheet(style_sheet)
-    qapp.setPalette(palette)
-    qapp.setFont(font)
-    theme.deleteLater()
 
 
 @pytest.fixture

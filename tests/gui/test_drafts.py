@@ -24,6 +24,17 @@ def open_window(qtbot, engine, database):
     return window, session, controller
 
 
+def with_conversation(database, title: str, question: str) -> int:
+    """A saved conversation with one question, as a past session left it."""
+    store = ConversationStore(database)
+    try:
+        conversation = store.create(title)
+        store.append(conversation, Message.user(question))
+        return conversation
+    finally:
+        store.close()
+
+
 def kept_drafts(database) -> dict[int, str]:
     store = ConversationStore(database)
     try:
@@ -34,10 +45,7 @@ def kept_drafts(database) -> dict[int, str]:
 
 def test_drafts_come_back_after_a_quit(qtbot, gemma, tmp_path):
     database = tmp_path / "history.sqlite3"
-    store = ConversationStore(database)
-    trip = store.create("Trip")
-    store.append(trip, Message.user("Where should we go?"))
-    store.close()
+    trip = with_conversation(database, "Trip", "Where should we go?")
 
     window, session, controller = open_window(qtbot, gemma, database)
     qtbot.keyClicks(window.composer.edit, "A half-written question")
@@ -72,10 +80,7 @@ def test_a_draft_is_kept_a_moment_after_typing_stops(qtbot, gemma, tmp_path):
 
 def test_a_deleted_conversations_draft_goes_with_it(qtbot, gemma, tmp_path):
     database = tmp_path / "history.sqlite3"
-    store = ConversationStore(database)
-    secret = store.create("Secret")
-    store.append(secret, Message.user("Something private"))
-    store.close()
+    secret = with_conversation(database, "Secret", "Something private")
     window, session, controller = open_window(qtbot, gemma, database)
     try:
         controller.switch_to(secret)
@@ -96,10 +101,7 @@ def test_a_new_chats_draft_comes_back_after_the_app_reopens_another_chat(qtbot, 
     """Typed in a new chat, then another chat opened, then quit: at the next start the
     app opens that other chat, and New chat brings the draft back."""
     database = tmp_path / "history.sqlite3"
-    store = ConversationStore(database)
-    trip = store.create("Trip")
-    store.append(trip, Message.user("Where should we go?"))
-    store.close()
+    trip = with_conversation(database, "Trip", "Where should we go?")
     window, session, controller = open_window(qtbot, gemma, database)
     qtbot.keyClicks(window.composer.edit, "draft one in new chat")
     controller.switch_to(trip)

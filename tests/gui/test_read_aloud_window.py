@@ -8,30 +8,12 @@ import pytest
 from PySide6.QtCore import Qt
 from tests_helpers import SpeakerSink, heard_answer
 
-from desktop.app import HearthApp
-from desktop.core.audio import read_wav
 from desktop.core.conversation import Message
-from desktop.core.paths import HearthPaths
-from desktop.core.settings import load_settings, save_settings
 
 
 @pytest.fixture
-def hearth(qtbot, cli_home, speaker_sink, monkeypatch):
-    monkeypatch.setenv("PULSE_SINK", speaker_sink.name)
-    paths = HearthPaths.from_environment().ensure()
-    settings = load_settings(paths.settings_file).updated(read_aloud=True, temperature=0.0)
-    save_settings(paths.settings_file, settings)
-    app = HearthApp(paths, settings)
-    qtbot.addWidget(app.window)
-    app.window.show()
-    qtbot.waitUntil(lambda: "ctx" in app.window.model_label.text(), timeout=60_000)
-    yield app
-    app.shutdown()
-
-
-def heard(transcriber, recording, path) -> str:
-    SpeakerSink.finish(recording)
-    return transcriber.transcribe(read_wav(path)).text.lower()
+def hearth(audible_hearth):
+    return audible_hearth(read_aloud=True)
 
 
 def test_answers_are_spoken_as_written_and_the_speaker_reads_one_again(qtbot, hearth, speaker_sink, transcriber,
@@ -44,7 +26,7 @@ def test_answers_are_spoken_as_written_and_the_speaker_reads_one_again(qtbot, he
     assert "Paris" in done.args[0].text
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
-    spoken = heard(transcriber, recording, tmp_path / "streamed.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "streamed.wav")
     assert heard_answer(spoken, done.args[0].text), spoken
 
     hearth.apply_settings(hearth.settings.updated(read_aloud=False))
@@ -53,7 +35,7 @@ def test_answers_are_spoken_as_written_and_the_speaker_reads_one_again(qtbot, he
     answer.read_button.click()
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
-    spoken = heard(transcriber, recording, tmp_path / "again.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "again.wav")
     assert heard_answer(spoken, done.args[0].text), spoken
 
 
@@ -68,7 +50,7 @@ def test_esc_silences_the_reading(qtbot, hearth, speaker_sink, transcriber, tmp_
     window.composer.edit.setFocus()
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
-    spoken = heard(transcriber, recording, tmp_path / "stopped.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "stopped.wav")
     assert "first" in spoken and "elephant" not in spoken and "volcano" not in spoken, spoken
 
 

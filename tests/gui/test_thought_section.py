@@ -14,7 +14,7 @@ from desktop.gui.chat import thought_section
 from desktop.gui.chat.chat_view import ChatView
 from desktop.gui.chat.message_widgets import AssistantMessage
 from desktop.gui.chat.thought_section import ThoughtSection, duration_text, thought_title
-from desktop.gui.theme import DARK, LIGHT, Theme
+from desktop.gui.theme import DARK, LIGHT
 from desktop.services.history.conversation_store import ConversationStore
 
 PLAN = "### Step 1\nLearn the keys.\n\n- C major\n- G major\n"
@@ -36,21 +36,6 @@ def fresh_session(monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(thought_section, "_clock", clock)
     return clock
-
-
-@pytest.fixture
-def theme(qapp):
-    """The real theme, light first; the application's look is put back afterwards."""
-    saved = (qapp.styleSheet(), qapp.palette(), qapp.font(), qapp.property("hearthScheme"))
-    theme = Theme(qapp)
-    theme.force("light")
-    yield theme
-    style_sheet, palette, font, scheme = saved
-    qapp.setProperty("hearthScheme", scheme)
-    qapp.setStyleSheet(style_sheet)
-    qapp.setPalette(palette)
-    qapp.setFont(font)
-    theme.deleteLater()
 
 
 def shown(qtbot, widget, width: int = 760):

@@ -12,29 +12,10 @@ from pathlib import Path
 import pytest
 from tests_helpers import SpeakerSink, heard_answer
 
-from desktop.app import HearthApp
-from desktop.core.audio import read_wav
-from desktop.core.paths import HearthPaths
-from desktop.core.settings import load_settings, save_settings
-
 
 @pytest.fixture
-def hearth(qtbot, cli_home, speaker_sink, virtual_microphone, monkeypatch):
-    monkeypatch.setenv("PULSE_SINK", speaker_sink.name)
-    paths = HearthPaths.from_environment().ensure()
-    settings = load_settings(paths.settings_file).updated(temperature=0.0, microphone="pulse")
-    save_settings(paths.settings_file, settings)
-    app = HearthApp(paths, settings)
-    qtbot.addWidget(app.window)
-    app.window.show()
-    qtbot.waitUntil(lambda: "ctx" in app.window.model_label.text(), timeout=60_000)
-    yield app
-    app.shutdown()
-
-
-def heard(transcriber, recording, path) -> str:
-    SpeakerSink.finish(recording)
-    return transcriber.transcribe(read_wav(path)).text.lower()
+def hearth(audible_hearth, virtual_microphone):
+    return audible_hearth(microphone="pulse")
 
 
 def test_a_spoken_question_is_answered_aloud_and_voice_mode_closes_the_microphone(
@@ -56,7 +37,7 @@ def test_a_spoken_question_is_answered_aloud_and_voice_mode_closes_the_microphon
     window.resize(1000, 640)
     window.grab().save(str(shots / "voice-mode.png"))  # the README's: listening, and reading the answer
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
-    spoken = heard(transcriber, recording, tmp_path / "answer.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "answer.wav")
     assert heard_answer(spoken, done.args[0].text), spoken
     asked = [b.message.text for b in window.chat.bubbles if b.message.role == "user"]
     assert "capital of france" in asked[0].lower()
@@ -77,6 +58,6 @@ def test_speaking_while_hearth_talks_interrupts_it(qtbot, hearth, speaker_sink, 
     qtbot.wait(1500)
     virtual_microphone(speak("Wait.", name="wait.wav"))  # the person speaks up
     qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
-    spoken = heard(transcriber, recording, tmp_path / "interrupted.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "interrupted.wav")
     assert "volcano" not in spoken, spoken
     window.voice_button.click()

@@ -13,14 +13,8 @@ import time
 from PySide6.QtCore import QCoreApplication, Qt
 from tests_helpers import SpeakerSink, heard_answer
 
-from desktop.core.audio import read_wav
 from desktop.services.speech.speaker import Speaker
 from desktop.services.speech.voice import find_voices
-
-
-def heard(transcriber, recording, path):
-    SpeakerSink.finish(recording)
-    return transcriber.transcribe(read_wav(path)).text
 
 
 def test_a_spoken_question_is_answered_aloud(run_hearth, cli_home, speak, speaker_sink, transcriber, tmp_path,
@@ -31,7 +25,7 @@ def test_a_spoken_question_is_answered_aloud(run_hearth, cli_home, speak, speake
     done = run_hearth("ask", "--audio", str(question), "--speak", "--temperature", "0", "--max-tokens", "24")
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout
-    spoken = heard(transcriber, recording, tmp_path / "spoken.wav")
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "spoken.wav")
     assert heard_answer(spoken, done.stdout), (spoken, done.stdout)
 
 
@@ -52,7 +46,7 @@ def test_stop_silences_at_once_and_forgets_what_was_queued(speaker_sink, transcr
         assert speaker.wait_idle(10)
     finally:
         speaker.shutdown()
-    spoken = heard(transcriber, recording, tmp_path / "stopped.wav").lower()
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "stopped.wav").lower()
     assert "first" in spoken and "elephant" not in spoken and "volcano" not in spoken, spoken
 
 
