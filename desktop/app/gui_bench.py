@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.app.wiring import connect_window
@@ -114,10 +114,13 @@ class Dictated:
 
 class _Replay:
     """Stands in for `sounddevice.InputStream`: hands a recording to the callback in
-    1/10 s blocks at the pace a microphone would, then silence until stopped."""
+    blocks of the size asked for (1/10 s by default) at the pace a microphone would,
+    then silence until stopped."""
 
-    def __init__(self, samples: np.ndarray, *, callback, finished_callback, **_stream_options) -> None:  # noqa: ANN001
+    def __init__(self, samples: np.ndarray, *, callback, finished_callback, blocksize: int = 1600,  # noqa: ANN001
+                 **_stream_options) -> None:
         self._samples, self._callback, self._finished = samples, callback, finished_callback
+        self._block = blocksize or 1600
         self._stop = threading.Event()
         self.played = threading.Event()
         self._thread = threading.Thread(target=self._play, name="hearth-bench-microphone", daemon=True)
@@ -133,17 +136,18 @@ class _Replay:
         self._finished()
 
     def _play(self) -> None:
-        block = 1600
+        """Each block is handed over once it has been "heard" (at the end of its
+        time), as a microphone's driver does, never before."""
+        block = self._block
         position = 0
         started = time.perf_counter()
-        while not self._stop.is_set():
+        while not self._stop.wait(max(0.0, started + (position + block) / 16_000 - time.perf_counter())):
             chunk = self._samples[position : position + block]
             if len(chunk) < block:
                 self.played.set()
                 chunk = np.concatenate([chunk, np.zeros(block - len(chunk), dtype=np.float32)])
             self._callback(chunk.reshape(-1, 1), block, None, None)
             position += block
-            self._stop.wait(max(0.0, started + position / 16_000 - time.perf_counter()))
 
 
 def measure_dictation(whisper: Path, speech: np.ndarray, *, runs: int = 3) -> Dictated:
@@ -185,7 +189,9 @@ def measure_dictation(whisper: Path, speech: np.ndarray, *, runs: int = 3) -> Di
             if not dictation.recording:
                 raise RuntimeError(failures[-1] if failures else "push-to-talk did not start")
             waited = QEventLoop()
-            QTimer.singleShot(int(1000 * len(speech) / 16_000) + 50, app, waited.quit)  # "speaking"
+            speaking = QTimer(app, singleShot=True, timerType=Qt.TimerType.PreciseTimer)  # a coarse timer (the
+            speaking.timeout.connect(waited.quit)  # default) may fire 5% early: 0.5 s into 10 s of speech
+            speaking.start(int(1000 * len(speech) / 16_000) + 50)
             waited.exec()
             released = time.perf_counter()
             dictation.release()

@@ -179,8 +179,9 @@ class Replay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __call__(self, *, callback, finished_callback, **_options) -> Replay:
+    def __call__(self, *, callback, finished_callback, **options) -> Replay:
         self._callback, self._finished = callback, finished_callback
+        self.options = options
         self._thread = threading.Thread(target=self._play, name="hearth-test-microphone", daemon=True)
         return self
 
@@ -247,6 +248,19 @@ def test_dictation_reads_only_the_unconfirmed_tail_and_loses_no_accuracy(qtbot, 
     assert result.tail_samples in spy.reads  # the final read (made at or before release)
     assert result.read_from >= WHISPER_RATE  # it did not start at the beginning again
     assert result.tail_samples < len(samples) - WHISPER_RATE
+
+
+def test_the_microphone_hands_over_20_ms_blocks(qtbot, transcriber):
+    """The end of speech is seen within 20 ms of the key coming up; PortAudio's own
+    block size (0) varies with the host, up to a tenth of a second and more."""
+    microphone = Replay(np.zeros(WHISPER_RATE // 2, dtype=np.float32))
+    dictation = Dictation(lambda: transcriber, input_stream=microphone)
+    try:
+        with qtbot.waitSignal(dictation.listening, timeout=10_000):
+            dictation.press()
+    finally:
+        dictation.shutdown()
+    assert microphone.options["blocksize"] == WHISPER_RATE // 50 and microphone.options["samplerate"] == WHISPER_RATE
 
 
 def test_a_stream_that_ends_by_itself_is_closed_on_the_gui_thread(qtbot, transcriber, speak):

@@ -91,3 +91,32 @@ def test_the_bench_leaves_no_llama_cpp_thread_team_in_its_process(starter):
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "0"
+
+
+def test_the_bench_microphone_hands_over_a_block_only_once_it_has_been_heard():
+    """A driver hands over a block at its end: the replay did so at its start, a block
+    early, and the bench's release-to-text looked 100 ms better than the truth."""
+    import threading
+    import time
+
+    import numpy as np
+
+    from desktop.app.gui_bench import _Replay
+
+    arrived: list[float] = []
+    three = threading.Event()
+
+    def heard(chunk, *_status) -> None:
+        arrived.append(time.perf_counter() - began)
+        if len(arrived) == 3:
+            three.set()
+
+    began = time.perf_counter()
+    replay = _Replay(np.ones(3 * 320, dtype=np.float32), callback=heard, finished_callback=lambda: None,
+                     blocksize=320)
+    replay.start()
+    try:
+        assert three.wait(10)
+    finally:
+        replay.stop()
+    assert [i for i, at in enumerate(arrived[:3]) if at < (i + 1) * 0.02] == []

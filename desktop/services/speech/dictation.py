@@ -8,7 +8,7 @@ and not even that when the speaker stopped before letting go. On release the str
 is closed at once when the last 250 ms were silence, else after a 250 ms tail (the
 last syllable is still in the audio pipeline), cut short when the worker finds that
 tail silent; the release also wakes the worker, which reads the tail as soon as
-100 ms of silence follow the last sound, so that read overlaps the tail. The
+60 ms of silence follow the last sound, so that read overlaps the tail. The
 microphone is open only while recording. The stream is only ever stopped and closed
 on the thread that opened it (the GUI thread): the worker asks for that through a
 queued signal, because closing a PortAudio stream from two threads at once joins its
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 _LEVEL_EVERY_S = 1 / 30
 _MIN_SPEECH_S = 0.3
 _TAIL_MS = 250  # recording kept after key-up, unless it ended in silence already
+_BLOCK = WHISPER_RATE // 50  # 20 ms: the end of speech is seen within 20 ms (PortAudio's own choice varies)
 
 
 class Dictation(QObject):
@@ -128,7 +129,7 @@ class Dictation(QObject):
         self.last_result = None
         try:
             stream = self._input_stream(
-                samplerate=WHISPER_RATE, channels=1, dtype="float32", device=self.device,
+                samplerate=WHISPER_RATE, channels=1, dtype="float32", device=self.device, blocksize=_BLOCK,
                 callback=self._on_audio, finished_callback=self._on_finished,
             )
             stream.start()

@@ -2,18 +2,20 @@
 
 While the key is held, passes read the recording with word times and LocalAgreement-2
 commits the words two consecutive passes agree on, once a pass has heard two seconds
-past them. Once the committed words reach a pause (a silence between words), the
-recording before it is done with: later passes, and the final one at release, read
-only from there, with a couple of seconds of already committed speech before it as
-context (tiny.en misreads a clip that starts cold mid-sentence); the words they read
-again are dropped. Unlike whisper_streaming, no committed text is given as Whisper's
-prompt: with tiny.en in a fitted window it made reads twice as slow (". . ." after
-the last word) and, with greedy decoding, loop until the token limit. Every read
-ends a fifth of a second after the last sound, so silence before the key comes up is
-not read; and when a read has already covered what the final read would (from the
-same start, through the last sound and 100 ms of the silence after it: the speaker
-stopped before letting go, or stopped as the key came up and the worker read at once),
-its words are the final ones and nothing is left to do when the microphone closes.
+past them. The recording before the committed words is then done with: later passes,
+and the final one at release, read only the last of it, from the quietest place (a
+pause between words, where there is one) about two seconds before the unconfirmed
+words (tiny.en misreads a clip that starts cold mid-sentence); the words they read
+again are dropped. (Starting only at pauses made reads of up to 7 s: espeak-ng, like
+many fluent speakers, pauses mainly at commas.) Unlike whisper_streaming, no committed
+text is given as Whisper's prompt: with tiny.en in a fitted window it made reads twice
+as slow (". . ." after the last word) and, with greedy decoding, loop until the token
+limit. Every read ends a fifth of a second after the last sound, so silence before the
+key comes up is not read; and when a read has already covered what the final read
+would (from the same start, through the last sound and 60 ms of the silence after it:
+the speaker stopped before letting go, or stopped as the key came up and the worker
+read at once), its words are the final ones and nothing is left to do when the
+microphone closes. A sound after that read makes the final read happen anyway.
 
 Reads use Whisper's fitted window (see `transcriber`) and beam 5. Greedy decoding was
 measured for the tail and was not as accurate: over twelve espeak-ng sentences it made
@@ -41,9 +43,11 @@ PASS_EVERY_S = 0.5  # new audio between passes while the key is held
 QUIET_S = 0.25  # this much silence at the end: the speaker has stopped, no tail to wait for
 _FIRST_PASS_S = 1.0  # a shorter start holds too little of a sentence to agree on
 _END_PAD_S = 0.2  # audio read after the last sound; and, while the key is held, the silence that ends speech
-_RELEASED_QUIET_S = 0.1  # once the key is up, this much silence after the last sound ends it
+_RELEASED_QUIET_S = 0.06  # once the key is up, this much silence after the last sound ends it (a sound
+# after it costs a second read, never a word)
 _PAUSE_S = 0.1  # a silence this long between words is a place to cut the recording
-_CONTEXT_S = 2.0  # a read starts at a pause at least this long before the unconfirmed words
+_CONTEXT_S = 2.0  # a read starts at least this long before the unconfirmed words
+_SEEK_S = 0.5  # at the quietest place (a pause between words, if any) this far before that
 _SETTLE_S = 2.0  # a word is committed once a pass has heard this far past it
 _CUT_SLACK_S = 0.15  # Whisper's word ends wander this much around the real ones
 _MIN_READ_S = 0.3  # shorter audio holds no word
@@ -86,7 +90,8 @@ class StreamingTranscription:
         self._last_loud = 0  # the end of the last block of sound (0: none yet)
         self._silent_from: int | None = None  # where the silence now running began
         self._pauses = [0]  # the middles of silences between words, where reads may start
-        self._cut = 0  # the committed words reach this pause
+        self._levels: list[float] = []  # the level of each 20 ms block
+        self._cut = 0  # the committed words end about here
         self._last_pass = 0  # the recording's length at the last pass
         self._read: tuple[tuple[int, int], list[TimedWord]] | None = None  # the last read's audio, words
         self.agreement = LocalAgreement()
@@ -113,7 +118,7 @@ class StreamingTranscription:
     def final_due(self, *, released: bool = False) -> bool:
         """The speaker has stopped and no read covers what the final one would read:
         reading it now leaves nothing for `finish`. While the key is held that takes
-        200 ms of silence (shorter pauses come between words); once it is up, 100 ms."""
+        200 ms of silence (shorter pauses come between words); once it is up, 60 ms."""
         start, end = self._span()
         quiet = _RELEASED_QUIET_S if released else _END_PAD_S
         return self.quiet_end(quiet) and end - start >= _MIN_READ_S * WHISPER_RATE and not self._covered(start)
@@ -148,7 +153,7 @@ class StreamingTranscription:
 
     def _covered(self, start: int) -> bool:
         """Whether the last read is as good as the final one: it began at `start` and
-        went on to 100 ms past the last sound (or to the end of the recording), so
+        went on to 60 ms past the last sound (or to the end of the recording), so
         nothing after it but silence."""
         if self._read is None:
             return False
@@ -157,18 +162,31 @@ class StreamingTranscription:
                                                      self._last_loud + round(_RELEASED_QUIET_S * WHISPER_RATE))
 
     def _span(self) -> tuple[int, int]:
-        """What a read covers now: from a pause `_CONTEXT_S` before the cut (or the
-        start) to just after the last sound."""
+        """What a read covers now: from `_CONTEXT_S` before the cut (or the start) to
+        just after the last sound. The read starts at the quietest place within
+        `_SEEK_S` before that point, a pause between words where there is one."""
         context = self._cut - round(_CONTEXT_S * WHISPER_RATE)
-        start = max(p for p in self._pauses if p <= max(0, context))
+        start = 0 if context <= 0 else self._quiet_place(context)
         end = min(self._total, self._last_loud + round(_END_PAD_S * WHISPER_RATE)) if self._last_loud else 0
         return start, max(start, end)
 
+    def _quiet_place(self, before: int) -> int:
+        earliest = max(0, before - round(_SEEK_S * WHISPER_RATE))
+        pauses = [p for p in self._pauses if earliest <= p <= before]
+        if pauses:
+            return pauses[-1]
+        first, last = earliest // _BLOCK, max(earliest // _BLOCK, before // _BLOCK - 1)
+        blocks = self._levels[first: last + 1]
+        if not blocks:
+            return earliest
+        quietest = first + min(range(len(blocks)), key=lambda i: (blocks[i], -i))
+        return quietest * _BLOCK + _BLOCK // 2
+
     def _advance_cut(self) -> None:
-        """Move the cut to the latest pause the committed words have passed."""
-        reached = round((self.agreement.committed_end_s + _CUT_SLACK_S) * WHISPER_RATE)
+        """Move the cut to the end of the committed words."""
         if self.agreement.committed:
-            self._cut = max([self._cut, *(p for p in self._pauses if p <= reached)])
+            reached = round((self.agreement.committed_end_s + _CUT_SLACK_S) * WHISPER_RATE)
+            self._cut = max(self._cut, min(reached, self._total))
 
     def _read_span(self, start: int, end: int) -> list[TimedWord] | None:
         """The words of the recording's [start, end), in recording time; None when cancelled."""
@@ -196,6 +214,7 @@ class StreamingTranscription:
         start = self._total - len(pending)
         for offset in range(0, whole, _BLOCK):
             level = rms_level(pending[offset: offset + _BLOCK])
+            self._levels.append(level)
             self._peak = max(self._peak, level)
             if level <= max(_FLOOR, _BELOW_PEAK * self._peak):
                 if self._silent_from is None:
