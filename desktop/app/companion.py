@@ -21,7 +21,8 @@ from desktop.gui.main_window import MainWindow
 from desktop.gui.quick_ask import QuickAskWindow
 from desktop.gui.tray import TrayIcon
 from desktop.services.history.chat_session import ChatSession
-from desktop.services.system.global_shortcut import GlobalShortcut, shortcut_problem
+from desktop.services.system.global_shortcut import GlobalShortcut, make_shortcut, shortcut_problem
+from desktop.services.system.portals import PortalShortcut
 
 __all__ = ["Companion"]
 
@@ -35,7 +36,7 @@ class Companion(QObject):
         self._app, self._window, self._session, self._controller = app, window, session, controller
         self.quick = QuickAskWindow()
         self.tray: TrayIcon | None = None
-        self.shortcut: GlobalShortcut | None = None
+        self.shortcut: GlobalShortcut | PortalShortcut | None = None
         self.shortcut_problem = ""
         self._requests = itertools.count(1)
         self._pending = 0  # the request number of the question on its way to the history
@@ -95,16 +96,37 @@ class Companion(QObject):
         if self.shortcut is not None:
             self.shortcut.stop()
             self.shortcut = None
-        self.shortcut_problem = shortcut_problem(self._app.platformName()) if combination else ""
+        platform = self._app.platformName()
+        self.shortcut_problem = shortcut_problem(platform) if combination else ""
         if not combination or self.shortcut_problem:
             return
-        shortcut = GlobalShortcut(combination)
+        shortcut = make_shortcut(platform, combination)  # X11's grab, or the portal on Wayland
+        shortcut.activated.connect(self.summon)  # before start: its thread may answer at once
+        shortcut.failed.connect(self._shortcut_failed)
+        if isinstance(shortcut, PortalShortcut):
+            shortcut.bound.connect(self._shortcut_bound)
         self.shortcut_problem = shortcut.start()
         if self.shortcut_problem:
             log.info("no global key for Quick Ask: %s", self.shortcut_problem)
             return
-        shortcut.activated.connect(self.summon)
         self.shortcut = shortcut
+
+    def _shortcut_failed(self, _message: str) -> None:
+        """The key stopped working, or the portal said no: Settings says why (a late
+        signal from a shortcut already replaced changes nothing)."""
+        if self.shortcut is None or not self.shortcut.problem:
+            return
+        self.shortcut_problem = self.shortcut.problem
+        log.info("no global key for Quick Ask: %s", self.shortcut_problem)
+        self.shortcut.stop()
+        self.shortcut = None
+        if self.tray is not None:
+            self.tray.set_quick_ask_key("")
+
+    def _shortcut_bound(self, trigger: str) -> None:
+        """The desktop may bind another key than the one asked for: the tray shows its."""
+        if self.tray is not None and trigger and self.shortcut is not None:
+            self.tray.set_quick_ask_key(trigger)
 
     # -- Quick Ask's exchange --------------------------------------------------------
 

@@ -44,6 +44,7 @@ from desktop.services.speech.audio_devices import CuePlayer, input_device_names
 from desktop.services.speech.dictation import Dictation
 from desktop.services.speech.transcriber import Transcriber
 from desktop.services.speech.voice import voice_problem
+from desktop.services.system.portals import PortalScreenshot, wants_portals
 
 if TYPE_CHECKING:
     from desktop.services.api.api_server import ApiServer
@@ -88,7 +89,9 @@ class HearthApp:
         self.api_server: ApiServer | None = None
         self._start_api(settings)
         self.companion = Companion(_qt_app(), self.window, self.session, self.chat, settings)
+        self.screenshot_portals = self._use_screenshot_portals()
         self.read_aloud = ReadAloud(self.window, self.session, settings, paths.models_dir / "voices")
+        self.read_aloud.serve(self.companion.quick)
         self.voice_mode = VoiceConversation(self.window, self.session, self.read_aloud,
                                             lambda: self._store.chosen("whisper", self.settings.whisper_path),
                                             microphone=lambda: self.settings.microphone)
@@ -104,7 +107,7 @@ class HearthApp:
         dialog = SettingsDialog(self.settings, microphones=input_device_names(), gpu_note=gpu_note,
                                 tray=self.companion.tray is not None,
                                 quick_ask_note=self.companion.shortcut_problem,
-                                voices=tuple(v.name for v in self.read_aloud.voices()),
+                                voices=tuple(self.read_aloud.voices()),
                                 voice_note=voice_problem(self.paths.models_dir / "voices"),
                                 parent=self.window)
         dialog.modelsRequested.connect(self.open_models)
@@ -204,13 +207,32 @@ class HearthApp:
         if self._closed:
             return
         self._closed = True
-        for step in (self._remember_window, self.chat.keep_drafts, self.voice_mode.stop, self.companion.shutdown,
+        for step in (self._remember_window, self.chat.keep_drafts, self.voice_mode.stop, self._stop_screenshots,
+                     self.companion.shutdown,
                      self.read_aloud.shutdown, self._stop_jobs, self._stop_api, self._stop_voice,
                      self.session.shutdown, self.engine.close):
             try:
                 step()
             except Exception:
                 log.exception("quitting: %s failed", step.__name__)
+
+    def _use_screenshot_portals(self) -> list[PortalScreenshot]:
+        """On Wayland the desktop's Screenshot portal takes "Ask about my screen"'s
+        pictures, for the window and for Quick Ask; a failure is said where it was asked."""
+        if not wants_portals(_qt_app().platformName()):
+            return []
+        portals = []
+        for ask, say in ((self.window.screen_ask, self.window.show_notice),
+                         (self.companion.quick.screen_ask, self.companion.quick.status.setText)):
+            portal = PortalScreenshot()
+            ask.use_portal(portal)
+            ask.failed.connect(say)
+            portals.append(portal)
+        return portals
+
+    def _stop_screenshots(self) -> None:
+        for portal in self.screenshot_portals:
+            portal.cancel()  # an open dialog of the desktop's is closed too
 
     def _stop_jobs(self) -> None:
         if self.model_jobs is not None:

@@ -1,7 +1,8 @@
 """Answers read aloud: each one as it is written when Settings say so, any one from the
-speaker under it, silenced by Stop or Esc. The voice loads on first use, on the
-speaker's own thread; what cannot be read (no espeak-ng, no voice, no sound output)
-is one line above the composer."""
+speaker under it (in the window, or in Quick Ask once `serve` is given it), silenced by
+Stop or Esc, or by a speaker while something is read. The voice loads on first use, on
+the speaker's own thread; what cannot be read (no espeak-ng, no voice, no sound output)
+is one line above the composer, and in Quick Ask's status line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from desktop.core.engine_types import Answer
 from desktop.core.settings import Settings
 from desktop.core.speech_text import SpokenSentences
 from desktop.gui.main_window import MainWindow
+from desktop.gui.quick_ask import QuickAskWindow
 from desktop.services.history.chat_session import ChatSession
 from desktop.services.speech.speaker import Speaker
 from desktop.services.speech.voice import VoiceFile, find_voices, voice_problem
@@ -33,6 +35,7 @@ class ReadAloud(QObject):
         self.speaker: Speaker | None = None
         self._sentences: SpokenSentences | None = None  # the answer being written, when it is read
         self._hands_free = False  # voice mode: every answer is read, whatever Settings say
+        self._served: list[QuickAskWindow] = []  # besides the window, what shows the reading
         session.answerStarted.connect(self._started)
         session.answerDelta.connect(self._delta)
         session.answerFinished.connect(self._finished)
@@ -48,6 +51,17 @@ class ReadAloud(QObject):
             self.speaker.shutdown()
             self.speaker = None  # the next sentence loads the new voice
         self._settings = settings
+
+    def serve(self, quick: QuickAskWindow) -> None:
+        """Quick Ask's speakers read through here too, and show when something is read
+        (its answers are the window's session's, so one reader, one rule). Idempotent."""
+        if quick in self._served:
+            return
+        self._served.append(quick)
+        quick.readAloudRequested.connect(self.read)
+        quick.silenceRequested.connect(self.stop)
+        quick.set_read_aloud(True)
+        quick.set_speaking(self._window.speaking)
 
     def hands_free(self, on: bool) -> None:
         self._hands_free = on
@@ -94,10 +108,21 @@ class ReadAloud(QObject):
             chosen = next((v for v in voices if v.name == self._settings.voice), voices[0] if voices else None)
             if problem or chosen is None:
                 self._sentences = None
-                self._window.show_notice(problem or "No voice is installed.")
+                self._notice(problem or "No voice is installed.")
                 return None
             self.speaker = Speaker(chosen)
-            self.speaker.speaking.connect(self._window.set_speaking)
-            self.speaker.failed.connect(self._window.show_notice)
+            self.speaker.speaking.connect(self._speaking)
+            self.speaker.failed.connect(self._notice)
             self.speakerMade.emit(self.speaker)
         return self.speaker
+
+    def _speaking(self, speaking: bool) -> None:
+        self._window.set_speaking(speaking)
+        for quick in self._served:
+            quick.set_speaking(speaking)
+
+    def _notice(self, message: str) -> None:
+        self._window.show_notice(message)
+        for quick in self._served:
+            if quick.isVisible():  # where the person is, when it is Quick Ask
+                quick.show_notice(message)

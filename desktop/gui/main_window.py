@@ -42,7 +42,7 @@ from desktop.gui.chat.composer import Composer
 from desktop.gui.elided_label import ElidedLabel
 from desktop.gui.icons import IconButton
 from desktop.gui.model_picker import ModelPicker
-from desktop.gui.screen_capture import ScreenAsk, screen_capture_problem
+from desktop.gui.screen_capture import ScreenAsk
 from desktop.gui.sidebar import Sidebar
 from desktop.gui.theme import COLUMN_PX
 from desktop.gui.tip_bar import TipBar, UndoBar
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
 
     def ask_about_screen(self) -> None:
         """Attach a part of the screen, chosen with the mouse (the window steps aside)."""
-        problem = screen_capture_problem()
+        problem = self.screen_ask.problem()
         if problem:
             self.composer.show_notice(problem)
         elif self.composer.check_vision():

@@ -8,6 +8,9 @@ and answers so far, and anything typed. Follow-ups stay in the same conversation
 "New chat" (Ctrl+N).
 The screen button (Ctrl+Shift+S) attaches a part of the screen, as in the main window.
 While an answer streams, Enter waits and keeps the text, as in the main window.
+An answer has the chat's own actions under it (the same widget): copy, and the speaker
+that reads it aloud, or stops the reading while something is read (so does Esc then,
+as in the main window; the next Esc hides).
 
 Signals:
     asked(str, tuple[Attachment, ...]): Enter with a question and any pictures of the
@@ -15,21 +18,36 @@ Signals:
     openRequested(): "Open in Hearth" (or Ctrl+Enter): continue in the main window.
     stopRequested(): the stop button while the answer streams.
     newRequested(): "New chat" (Ctrl+N): the next question starts a new conversation.
+    readAloudRequested(str): the speaker under an answer (its text): read it, or stop
+        the reading if one is under way.
+    silenceRequested(): Esc while something is read aloud.
 """
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.core.conversation import Message
 from desktop.core.errors import ImageError
 from desktop.core.images import normalise_image
-from desktop.gui.chat.answer_view import AnswerView
 from desktop.gui.chat.attachments import ThumbnailRow
+from desktop.gui.chat.message_widgets import AssistantMessage
 from desktop.gui.chat.prompt_edit import PromptEdit
 from desktop.gui.icons import IconButton
-from desktop.gui.screen_capture import ScreenAsk, screen_capture_problem
+from desktop.gui.screen_capture import ScreenAsk
 
 __all__ = ["QuickAskWindow"]
 
@@ -41,6 +59,8 @@ class QuickAskWindow(QWidget):
     openRequested = Signal()
     stopRequested = Signal()
     newRequested = Signal()
+    readAloudRequested = Signal(str)
+    silenceRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
@@ -68,11 +88,13 @@ class QuickAskWindow(QWidget):
         self.edit.setAccessibleName("Question")
         self.edit.enterPressed.connect(self._send)
         body = QWidget(self)
+        body.setObjectName("QuickExchange")  # on the page's colour, as the chat is
         self._exchange = QVBoxLayout(body)  # question, answer, question, answer...
         self._exchange.setContentsMargins(4, 8, 12, 0)
         self._exchange.setSpacing(10)
         self._exchange.addStretch(1)
         self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("QuickScroll")
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(body)
@@ -104,6 +126,12 @@ class QuickAskWindow(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, self.ask_about_screen)
         QShortcut(QKeySequence.StandardKey.New, self, self._new_chat)
         self._answering = False
+        self._answers: list[AssistantMessage] = []  # the exchange's, oldest first
+        self._can_read = False  # the speakers show once the app reads Quick Ask's answers aloud
+        self._reading = False
+        self._blank_question, self._blank_answer = QLabel("", self), AssistantMessage(Message.assistant(""), 0, self)
+        self._blank_question.hide()  # stand-ins until the first question
+        self._blank_answer.hide()
         self.reset()
 
     # -- what the app tells it ---------------------------------------------------------
@@ -124,33 +152,56 @@ class QuickAskWindow(QWidget):
             item = self._exchange.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        self.question, self.answer = QLabel(""), AnswerView()  # stand-ins until the first question
+        self.question, self.answer = self._blank_question, self._blank_answer
+        self._answers.clear()
         self.status.setText("")
         self.open_button.setEnabled(False)
+        self._set_tab_order()
 
     def begin_answer(self) -> None:
+        """The answer is on its way ("Thinking…" pulses where it will appear)."""
         self._answering = True
         self.stop_button.show()
-        self.status.setText("Thinking…")
 
     def append(self, text: str) -> None:
         self.status.setText("")
-        self.answer.set_text(self.answer.text + text, streaming=True)
+        self.answer.append(text)
 
     def finish(self, text: str) -> None:
         self._answering = False
         self.stop_button.hide()
         self.status.setText("")
-        self.answer.set_text(text, streaming=False)
+        self.answer.finish(text, None)
+        self._settled()
         self.edit.setFocus()
 
     def fail(self, message: str) -> None:
         self._answering = False
         self.stop_button.hide()
+        if self.answer.streaming:  # what came before the failure stays, with its actions
+            self.answer.finish(self.answer.text, None)
+            self.answer.actions.setVisible(bool(self.answer.text.strip()))
+            self._settled()
+        self.status.setText(message)
+
+    def set_read_aloud(self, available: bool) -> None:
+        """Whether the app reads Quick Ask's answers aloud: no speaker button otherwise."""
+        self._can_read = available
+        for answer in self._answers:
+            answer.read_button.setVisible(available)
+
+    def set_speaking(self, speaking: bool) -> None:
+        """Something is read aloud: every speaker here turns into its stop button."""
+        self._reading = speaking
+        for answer in self._answers:
+            answer.set_reading(speaking)
+
+    def show_notice(self, message: str) -> None:
+        """One line from the app (e.g. why nothing can be read aloud), in the status line."""
         self.status.setText(message)
 
     def ask_about_screen(self) -> None:
-        problem = screen_capture_problem()
+        problem = self.screen_ask.problem()
         if problem or not self.vision:
             self.status.setText(problem or "Pictures need a model that sees images (Models).")
         else:
@@ -175,7 +226,10 @@ class QuickAskWindow(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
-            self.hide()
+            if self._reading:
+                self.silenceRequested.emit()
+            else:
+                self.hide()
             return
         super().keyPressEvent(event)
 
@@ -205,13 +259,35 @@ class QuickAskWindow(QWidget):
         font = label.font()
         font.setBold(True)
         label.setFont(font)
-        answer = AnswerView()
-        answer.setObjectName("MessageText")
+        answer = AssistantMessage(Message.assistant(""), len(self._answers), streaming=True)
+        answer.readAloudRequested.connect(self.readAloudRequested.emit)
+        answer.read_button.setVisible(self._can_read)
+        answer.set_reading(self._reading)
         for widget in (label, answer):
             self._exchange.insertWidget(self._exchange.count() - 1, widget)
         self.question, self.answer = label, answer
+        self._answers.append(answer)
+        self._settled()
         self.status.setText("")
         self.scroll.ensureWidgetVisible(label)
+
+    def _settled(self) -> None:
+        """As in the chat, the last answer keeps its actions in view once it is done."""
+        for answer in self._answers:
+            answer.actions.set_pinned(answer is self.answer and not answer.streaming)
+        self._set_tab_order()
+
+    def _set_tab_order(self) -> None:
+        """Reading order: the question, the answers (each one's content, then its actions),
+        then the buttons at the bottom. Answers come later than those buttons, so again."""
+        chain: list[QWidget] = [self.edit, self.capture_button, self.scroll]
+        for answer in self._answers:
+            buttons = [b for b in answer.findChildren(QAbstractButton) if b.focusPolicy() & Qt.FocusPolicy.TabFocus]
+            under = [b for b in buttons if answer.actions.isAncestorOf(b)]
+            chain += [b for b in buttons if b not in under] + under
+        chain += [self.new_button, self.stop_button, self.open_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _new_chat(self) -> None:
         if self._answering:

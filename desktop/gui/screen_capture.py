@@ -9,7 +9,10 @@ any other. Nothing is kept on disk.
 
 Qt grabs the screen on X11, Windows and macOS (macOS asks the person once: the bundle's
 Info.plist carries the Screen Recording usage text). Wayland allows no grab to a plain
-client; there `screen_capture_problem()` says so and the button is disabled.
+client: there the app gives `ScreenAsk` the desktop's Screenshot portal
+(`use_portal`), whose own dialog picks the part; its picture (the file the desktop
+wrote, which the portal service reads and deletes) then goes the same way as a dragged
+region. Without a portal, `screen_capture_problem()` says why not.
 
 Signals:
     captured(QImage): the chosen part of the screen, at the screen's real pixels.
@@ -32,6 +35,8 @@ from PySide6.QtGui import (
     QScreen,
 )
 from PySide6.QtWidgets import QWidget
+
+from desktop.services.system.portals import PortalScreenshot
 
 __all__ = ["RegionPicker", "ScreenAsk", "screen_capture_problem"]
 
@@ -150,26 +155,57 @@ class RegionPicker(QWidget):
 
 class ScreenAsk(QObject):
     """One capture for `window`: hide it (it is not what the person wants to show), let
-    the screen redraw, pick a region; the window comes back either way.
+    the screen redraw, pick a region (or let the portal's dialog pick); the window comes
+    back either way.
 
     Signals:
         opened(RegionPicker): the picker is on screen.
         captured(QImage): the part of the screen chosen.
+        failed(str): one line for the person (the portal's failure, or where a copy stayed).
     """
 
     opened = Signal(object)
     captured = Signal(QImage)
+    failed = Signal(str)
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self._window = window
         self.picker: RegionPicker | None = None
+        self.portal: PortalScreenshot | None = None
+
+    def use_portal(self, portal: PortalScreenshot) -> None:
+        """Take pictures through the desktop's Screenshot portal (Wayland); the app owns it."""
+        self.portal = portal
+        portal.captured.connect(self._from_portal)
+        portal.cancelled.connect(self._portal_cancelled)  # bound methods: run on this (the GUI) thread
+        portal.failed.connect(self._portal_failed)
+
+    def problem(self) -> str:
+        """Why no picture can be taken here ("" when it can; the portal answers later)."""
+        return "" if self.portal is not None else screen_capture_problem()
 
     def start(self) -> None:
-        if self.picker is not None:
+        if self.picker is not None or (self.portal is not None and self.portal.busy):
             return  # one at a time
         self._window.hide()
-        QTimer.singleShot(_REDRAW_MS, self._pick)
+        QTimer.singleShot(_REDRAW_MS, self._pick if self.portal is None else self.portal.take)
+
+    def _from_portal(self, data: bytes, note: str) -> None:
+        image = QImage.fromData(data)
+        if image.isNull():
+            self._portal_failed("The desktop's screenshot is not an image Hearth can read.")
+            return
+        self._done(image)
+        if note:
+            self.failed.emit(note)
+
+    def _portal_cancelled(self) -> None:
+        self._done(None)
+
+    def _portal_failed(self, message: str) -> None:
+        self._done(None)
+        self.failed.emit(message)
 
     def _pick(self) -> None:
         self.picker = RegionPicker(self._window.screen())

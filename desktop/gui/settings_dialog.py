@@ -38,6 +38,7 @@ from desktop.core.api_policy import new_api_key
 from desktop.core.settings import Settings
 from desktop.gui.icons import icon
 from desktop.gui.secret_field import reveal_button
+from desktop.gui.voice_choice import VOICE_TIP, Voices, show_voices
 
 __all__ = ["PAGES", "SettingsDialog"]
 
@@ -59,7 +60,7 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self, settings: Settings, *, microphones: list[str], gpu_note: str | None = None,
-        tray: bool = True, quick_ask_note: str = "", voices: tuple[str, ...] = (), voice_note: str = "",
+        tray: bool = True, quick_ask_note: str = "", voices: Voices = (), voice_note: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -126,7 +127,7 @@ class SettingsDialog(QDialog):
             keep_in_tray=self.keep_in_tray.isChecked() if self.keep_in_tray.isEnabled() else kept_tray,
             quick_ask_key=self.quick_ask_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
             read_aloud=self.read_aloud.isChecked() if self.read_aloud.isEnabled() else self._settings.read_aloud,
-            voice=self.voice.currentText() if self._voices else self._settings.voice,
+            voice=self.voice.currentData() if self._voices else self._settings.voice,
         )
 
     # -- pages ---------------------------------------------------------------------------
@@ -201,7 +202,7 @@ class SettingsDialog(QDialog):
         self.manage_models.clicked.connect(self.modelsRequested)
         form.addRow("", self.manage_models)
 
-    def _voice_page(self, settings: Settings, microphones: list[str], voices: list[str], voice_note: str) -> None:
+    def _voice_page(self, settings: Settings, microphones: list[str], voices: Voices, voice_note: str) -> None:
         form = self._page("Voice")
         self.microphone = QComboBox(self)
         self.microphone.addItems([_DEFAULT_MIC, *microphones])
@@ -226,9 +227,8 @@ class SettingsDialog(QDialog):
         self._row(form, "Read aloud", self.read_aloud, voice_note or "Speech starts with the first sentence; "
                   "Stop (or Esc) silences it. The speaker under any answer reads that one.")
         self.voice = QComboBox(self)
-        self.voice.addItems(list(voices) or ["(none installed)"])
-        self.voice.setCurrentText(settings.voice or (voices[0] if voices else ""))
-        self._row(form, "Voice", self.voice, "An offline Piper voice (from a voice package or the voices folder).")
+        self._row(form, "Voice", self.voice, VOICE_TIP)
+        show_voices(self.voice, voices, settings.voice, VOICE_TIP)
 
     def _developer_page(self, settings: Settings) -> None:
         form = self._page("Developer")

@@ -41,6 +41,7 @@ class Palette:
     code_header: str
     inline_code: str
     hover: str  # rows and buttons under the pointer
+    raised_hover: str  # the same on a raised surface: the menus' chosen item (dark `hover` vanishes there)
     selected: str  # the open conversation
     danger: str
 
@@ -48,12 +49,14 @@ class Palette:
 LIGHT = Palette(
     dark=False, page="#ffffff", sidebar="#f4f4f5", surface="#ffffff", text="#1f2328", muted="#6b7280",
     border="#d9dbe0", accent="#2563eb", accent_text="#ffffff", user_bubble="#eef2f8", code_bg="#f6f8fa",
-    code_header="#eaedf1", inline_code="#eff1f3", hover="#e7e8eb", selected="#dde3ee", danger="#c62828",
+    code_header="#eaedf1", inline_code="#eff1f3", hover="#e7e8eb", raised_hover="#e7e8eb", selected="#dde3ee",
+    danger="#c62828",
 )
 DARK = Palette(
     dark=True, page="#1e1f22", sidebar="#17181a", surface="#2a2b2f", text="#e6e6e6", muted="#9aa0a6",
     border="#3a3c41", accent="#5b8def", accent_text="#ffffff", user_bubble="#2f3136", code_bg="#16171a",
-    code_header="#26282c", inline_code="#2c2e33", hover="#2a2c30", selected="#30343c", danger="#ef5350",
+    code_header="#26282c", inline_code="#2c2e33", hover="#2a2c30", raised_hover="#41444c", selected="#30343c",
+    danger="#ef5350",
 )
 
 
@@ -133,7 +136,7 @@ def _base(p: Palette) -> str:
 QWidget {{ color: {p.text}; }}
 QToolTip {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border}; padding: 4px 6px; }}
 QPushButton {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 8px; padding: 6px 12px; }}
-QPushButton:hover {{ background: {p.hover}; }}
+QPushButton:hover {{ background: {p.raised_hover}; }}
 QPushButton:focus, QToolButton:focus, QComboBox:focus, QLineEdit:focus, QCheckBox:focus,
 QSpinBox:focus, QDoubleSpinBox:focus, QKeySequenceEdit:focus, QListView:focus, QTreeView:focus {{
     outline: none; border: 2px solid {p.accent};
@@ -145,7 +148,10 @@ QToolButton:hover {{ background: {p.hover}; }}
 QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QKeySequenceEdit {{
     background: {p.page}; border: 1px solid {p.border}; border-radius: 8px; padding: 5px 8px;
 }}
-QComboBox QAbstractItemView {{ background: {p.surface}; border: 1px solid {p.border}; }}
+QComboBox {{ combobox-popup: 0; }}
+QComboBox QAbstractItemView {{ background: {p.surface}; border: 1px solid {p.border}; outline: none;
+    selection-background-color: {p.raised_hover}; selection-color: {p.text}; }}
+QComboBox QAbstractItemView::item {{ min-height: 24px; padding: 0 6px; }}
 QComboBox::drop-down {{ border: none; width: 24px; }}
 QComboBox::down-arrow {{ image: url(:/qt-project.org/styles/commonstyle/images/arrow-down-16.png);
     width: 10px; height: 10px; }}
@@ -154,7 +160,8 @@ QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
 #ChatBody[focused="true"] {{ border: 2px solid {p.accent}; border-radius: 6px; }}
 QMenu {{ background: {p.surface}; border: 1px solid {p.border}; padding: 4px; }}
 QMenu::item {{ padding: 6px 18px; border-radius: 6px; }}
-QMenu::item:selected {{ background: {p.hover}; }}
+QMenu::item:selected {{ background: {p.raised_hover}; }}
+QMenu::separator {{ height: 1px; background: {p.border}; margin: 2px 8px; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
 QScrollBar::handle:vertical {{ background: {p.border}; border-radius: 5px; min-height: 32px; }}
 QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
@@ -244,6 +251,7 @@ QTabBar::tab {{ padding: 6px 14px; }}
 QTabBar::tab:selected {{ color: {p.accent}; }}
 QTableView#HubResults:focus {{ border: 2px solid {p.accent}; }}
 QWidget#QuickAsk {{ background: {p.page}; border: 1px solid {p.border}; }}
+#QuickScroll, #QuickScroll > QWidget, #QuickExchange {{ background: {p.page}; border: none; }}
 QToolButton#VoiceModeButton:checked {{ background: {p.accent}; border-radius: 8px; }}
 QListWidget#SettingsNav {{ background: {p.sidebar}; border: none; border-radius: 8px; padding: 4px; outline: none; }}
 QListWidget#SettingsNav::item {{ padding: 8px 10px; border-radius: 6px; }}

@@ -1,14 +1,16 @@
 """The Quick Ask window on its own: a question (with a picture of the screen, when the
 model can see) goes out once; Enter waits while the answer streams; Esc and closing
-only hide it; a new exchange starts clean. (Its global key, the tray and a real answer
+only hide it; a new exchange starts clean; an answer can be copied and read aloud from
+its buttons, which Tab reaches. (Its global key, the tray and a real answer
 are in tests/e2e/test_companion.py.)"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QLabel, QToolButton
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QToolButton
 
+from desktop.gui.chat.message_widgets import AssistantMessage
 from desktop.gui.quick_ask import TITLE, QuickAskWindow
 
 
@@ -88,3 +90,67 @@ def test_a_wide_capture_keeps_a_readable_thumbnail(qtbot):
     quick.add_image(strip, "screen capture")
     thumb = next(b for b in quick.findChildren(QToolButton) if b.accessibleName() == "Remove screen capture")
     assert thumb.iconSize().height() == 56 and thumb.iconSize().width() > 150
+
+
+def test_an_answer_has_the_chats_copy_and_speaker_buttons(qtbot):
+    """The chat's own answer widget: no actions while the answer streams; then copy (the
+    answer's text on the clipboard, "Copied") and, once the app reads Quick Ask aloud, the
+    speaker, which turns into a stop button while something is read (Esc stops it then)."""
+    quick = window(qtbot)
+    qtbot.keyClicks(quick.edit, "Name a red planet.")
+    qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+    quick.begin_answer()
+    quick.append("**Mars**")
+    answer = quick.answer
+    qtbot.waitUntil(answer.isVisible)  # a widget added to a shown layout shows on the next event loop turn
+    assert isinstance(answer, AssistantMessage) and not answer.copy_button.isVisibleTo(quick)
+    quick.finish("**Mars**, the fourth planet.")
+    assert answer.copy_button.isVisibleTo(quick) and answer.actions.revealed  # the last answer's stay in view
+    assert not answer.read_button.isVisibleTo(quick)  # nothing would read it yet
+    quick.set_read_aloud(True)
+    assert answer.read_button.isVisibleTo(quick)
+    assert [(b.toolTip(), b.accessibleName()) for b in (answer.copy_button, answer.read_button)] == [
+        ("Copy message", "Copy message"), ("Read aloud", "Read aloud")]
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(answer.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "**Mars**, the fourth planet." and answer.copied_label.isVisible()
+    with qtbot.waitSignal(quick.readAloudRequested) as read:
+        qtbot.mouseClick(answer.read_button, Qt.MouseButton.LeftButton)
+    assert read.args == ["**Mars**, the fourth planet."]
+    quick.set_speaking(True)
+    assert answer.read_button.toolTip() == "Stop reading aloud (Esc)"
+    with qtbot.waitSignal(quick.silenceRequested):
+        qtbot.keyClick(quick.edit, Qt.Key.Key_Escape)
+    assert quick.isVisible()  # Esc stopped the reading; the next one hides
+    quick.set_speaking(False)
+    assert answer.read_button.toolTip() == "Read aloud"
+    qtbot.keyClick(quick.edit, Qt.Key.Key_Escape)
+    assert not quick.isVisible()
+
+
+def test_tab_reaches_an_answers_buttons_in_reading_order(qtbot):
+    """From the question, Tab goes through each answer's buttons (its content's, then
+    copy and the speaker) before New chat and Open in Hearth; Space copies."""
+    quick = window(qtbot)
+    quick.set_read_aloud(True)
+    for question, reply in (("One?", "First answer."), ("Two?", "Second:\n\n```python\nprint(2)\n```")):
+        quick.edit.setPlainText(question)
+        qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+        quick.begin_answer()
+        quick.finish(reply)
+    quick.saved()
+    qtbot.waitUntil(lambda: len([w for w in quick.findChildren(AssistantMessage) if w.isVisible()]) == 2)
+    first, second = [w for w in quick.findChildren(AssistantMessage) if w.isVisible()]
+    code_copy = next(b for b in second.view.findChildren(QAbstractButton) if b.isVisibleTo(quick))
+    reached = []
+    quick.activateWindow()
+    quick.edit.setFocus()
+    for _ in range(12):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.append(QApplication.focusWidget())
+    wanted = [first.copy_button, first.read_button, code_copy, second.copy_button, second.read_button,
+              quick.new_button, quick.open_button]
+    assert [reached.index(w) for w in wanted] == sorted(reached.index(w) for w in wanted)
+    second.copy_button.setFocus()
+    qtbot.keyClick(second.copy_button, Qt.Key.Key_Space)
+    assert QGuiApplication.clipboard().text() == "Second:\n\n```python\nprint(2)\n```"

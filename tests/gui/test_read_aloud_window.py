@@ -1,11 +1,13 @@
 """Read aloud in the window, with real sound into a PulseAudio null sink that the test
 records and Whisper transcribes: with "Read answers aloud" on, an answer is spoken as
-it is written; the speaker under an answer reads it again; Esc silences it."""
+it is written; the speaker under an answer reads it again; Esc silences it. Quick Ask's
+answers have the same copy and speaker buttons, read by the same reader."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from tests_helpers import SpeakerSink, heard_answer
 
 from desktop.core.conversation import Message
@@ -65,3 +67,36 @@ def test_while_reading_the_speaker_button_stops_it(qtbot, hearth):
     bubble.read_button.click()
     qtbot.waitUntil(lambda: not window.speaking, timeout=5_000)
     assert bubble.read_button.toolTip() == "Read aloud"
+
+
+def test_quick_ask_answers_are_copied_and_read_aloud_and_the_speaker_stops_the_reading(
+        qtbot, audible_hearth, speaker_sink, transcriber, tmp_path):
+    """A real answer in Quick Ask: copy puts its text on the clipboard; the speaker reads
+    it aloud (heard in the sink), and pressed again while it reads, it stops."""
+    hearth = audible_hearth()
+    quick = hearth.companion.quick
+    hearth.read_aloud.serve(quick)  # what the app does (once more is nothing)
+    hearth.companion.summon()
+    quick.edit.setPlainText("What is the capital of France? Answer in one short sentence.")
+    with qtbot.waitSignal(hearth.session.answerFinished, timeout=120_000) as done:
+        qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+    answer = quick.answer
+    assert answer.text == done.args[0].text and "Paris" in answer.text
+    qtbot.waitUntil(lambda: answer.copy_button.isVisible() and answer.read_button.isVisible())
+    QGuiApplication.clipboard().clear()
+    answer.copy_button.click()
+    assert QGuiApplication.clipboard().text() == answer.text
+
+    answer.read_button.click()
+    qtbot.waitUntil(lambda: hearth.window.speaking, timeout=30_000)
+    assert answer.read_button.toolTip() == "Stop reading aloud (Esc)"
+    answer.read_button.click()
+    qtbot.waitUntil(lambda: not hearth.window.speaking, timeout=5_000)
+    assert answer.read_button.toolTip() == "Read aloud"
+
+    recording = speaker_sink.recording(tmp_path / "quick.wav")
+    answer.read_button.click()
+    qtbot.waitUntil(lambda: hearth.window.speaking, timeout=30_000)
+    qtbot.waitUntil(lambda: not hearth.window.speaking, timeout=60_000)
+    spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "quick.wav")
+    assert heard_answer(spoken, answer.text), spoken

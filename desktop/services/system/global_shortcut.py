@@ -4,12 +4,14 @@ On X11 the root window's key is grabbed (XGrabKey, through python-xlib, LGPL-2.1
 a connection of its own, read by a thread that sleeps in select() until the X server
 or `stop()` wakes it. The grab is made for the combination with and without Caps Lock
 and Num Lock, which X counts as modifiers. Another app that holds the same combination
-makes `start()` say so. Wayland gives a plain app no global keys (its GlobalShortcuts
-portal is not used yet), and macOS and Windows are not done yet: `shortcut_problem()`
-says so, and Settings shows it.
+makes `start()` say so. Wayland gives a plain app no global keys: there the desktop's
+GlobalShortcuts portal binds it (`portals.PortalShortcut`); `make_shortcut()` is the one
+place that chooses. macOS and Windows are not done yet: `shortcut_problem()` says so,
+and Settings shows it, as it shows a portal's later `failed` line.
 
 Signals:
     activated(): the combination was pressed, whichever app had the focus.
+    failed(str): the key stopped working (one sentence; `problem` holds it too).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-__all__ = ["GlobalShortcut", "parse_combination", "shortcut_problem"]
+from desktop.services.system.portals import PortalShortcut, wants_portals
+
+__all__ = ["GlobalShortcut", "make_shortcut", "parse_combination", "shortcut_problem"]
 
 log = logging.getLogger(__name__)
 _MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
@@ -33,11 +37,14 @@ _LOCKS = ("LockMask", "Mod2Mask")  # Caps Lock, Num Lock
 
 def shortcut_problem(platform: str) -> str:
     """Why a global shortcut cannot work on Qt's `platform` here ("" when it can)."""
-    if platform == "xcb" and sys.platform.startswith("linux"):
-        return ""
-    if platform == "wayland":
-        return "Wayland gives apps no global keys yet; give Hearth's Quick Ask a key in your desktop's settings."
+    if (platform == "xcb" and sys.platform.startswith("linux")) or wants_portals(platform):
+        return ""  # the portal's own answer comes later, as `failed` when it has none
     return "A global shortcut is not available on this system yet."
+
+
+def make_shortcut(platform: str, combination: str) -> GlobalShortcut | PortalShortcut:
+    """THE choice: the desktop's GlobalShortcuts portal on Wayland, X11's grab on X11."""
+    return PortalShortcut(combination) if wants_portals(platform) else GlobalShortcut(combination)
 
 
 def parse_combination(text: str) -> tuple[list[str], str]:
@@ -54,10 +61,12 @@ def parse_combination(text: str) -> tuple[list[str], str]:
 
 class GlobalShortcut(QObject):
     activated = Signal()
+    failed = Signal(str)
 
     def __init__(self, combination: str) -> None:
         super().__init__()
         self.combination = combination
+        self.problem = ""
         self._thread: threading.Thread | None = None
         self._wake_read, self._wake_write = -1, -1
 
@@ -118,8 +127,10 @@ class GlobalShortcut(QObject):
                     event = display.next_event()
                     if event.type == x.KeyPress and event.detail == keycode:
                         self.activated.emit()
-        except Exception:
+        except Exception as problem:
             log.exception("the global shortcut stopped listening")
+            self.problem = f"The global key stopped working ({type(problem).__name__}); restart Hearth to try again."
+            self.failed.emit(self.problem)
         finally:
             display.close()  # the server drops the grab with the connection
 

@@ -17,6 +17,6 @@ def test_combinations_read_as_x_modifiers_and_a_key():
 
 
 def test_where_a_global_key_cannot_be_had_it_says_why():
-    assert "Wayland" in shortcut_problem("wayland")
+    assert shortcut_problem("wayland") == ""  # the GlobalShortcuts portal answers later (tests/portals)
     assert shortcut_problem("cocoa") and shortcut_problem("windows")
     assert shortcut_problem("offscreen")
