@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,10 +145,10 @@ def cli_home(isolated_home: Path, starter: StarterModels) -> Path:
 
 
 @pytest.fixture(scope="session")
-def virtual_microphone():
+def virtual_microphone() -> Iterator[Callable[[Path], None]]:
     """A PulseAudio null sink and a virtual source recording it: a microphone that hears
     whatever `play(wav)` plays. Starts a private PulseAudio daemon when none runs."""
-    for tool in ("pulseaudio", "pactl", "paplay"):
+    for tool in ("pulseaudio", "pactl", "paplay", "pacat"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed (the CI script installs PulseAudio)")
     if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
@@ -161,14 +161,21 @@ def virtual_microphone():
         subprocess.run(["pactl", "load-module", "module-virtual-source", "source_name=hearth_mic",
                         "master=hearth_sink.monitor"], check=True, capture_output=True)
     os.environ["PULSE_SOURCE"] = "hearth_mic"
+    # An idle null sink is suspended, or renders in blocks of up to 2 s, and so does its
+    # monitor, the microphone: a stream that starts recording it got its first audio 0.05
+    # to 2 s later, and what was said meanwhile was lost ("What is the capital..." was
+    # heard as "the capital..."). A real microphone starts at once: a silent stream asking
+    # for 20 ms of latency keeps this one running, in small blocks, all session.
+    keeper = subprocess.Popen(["pacat", "--playback", "--device=hearth_sink", "--raw", "--format=s16le",
+                               "--rate=16000", "--channels=1", "--latency-msec=20", "/dev/zero"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def play(wav: Path) -> None:
-        # An idle null sink is suspended, and waking it as a stream starts loses the
-        # stream's first few hundred milliseconds: a microphone would not lose them.
-        subprocess.run(["pactl", "suspend-sink", "hearth_sink", "0"], check=True, capture_output=True)
         subprocess.run(["paplay", "--device=hearth_sink", str(wav)], check=True)
 
-    return play
+    yield play
+    keeper.terminate()
+    keeper.wait(10)
 
 
 @pytest.fixture(scope="session")
