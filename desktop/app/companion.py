@@ -21,7 +21,7 @@ from desktop.gui.main_window import MainWindow
 from desktop.gui.quick_ask import QuickAskWindow
 from desktop.gui.tray import TrayIcon
 from desktop.services.history.chat_session import ChatSession
-from desktop.services.system.global_shortcut import GlobalShortcut, make_shortcut, shortcut_problem
+from desktop.services.system.global_shortcut import AnyShortcut, make_shortcut, shortcut_problem
 from desktop.services.system.portals import PortalShortcut
 
 __all__ = ["Companion"]
@@ -36,7 +36,7 @@ class Companion(QObject):
         self._app, self._window, self._session, self._controller = app, window, session, controller
         self.quick = QuickAskWindow()
         self.tray: TrayIcon | None = None
-        self.shortcut: GlobalShortcut | PortalShortcut | None = None
+        self.shortcut: AnyShortcut | None = None
         self.shortcut_problem = ""
         self._requests = itertools.count(1)
         self._pending = 0  # the request number of the question on its way to the history

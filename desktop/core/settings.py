@@ -9,11 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, fields, replace
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from desktop.core.private_files import write_private_text
+
+
+def _default_quick_ask_key() -> str:
+    """Option+Space on macOS, as launchers there use (Qt's "Ctrl" is ⌘ on macOS:
+    Ctrl+Alt+Space would be ⌘⌥Space, the Finder's search window)."""
+    return "Alt+Space" if sys.platform == "darwin" else "Ctrl+Alt+Space"
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "Settings", "load_settings", "save_settings"]
 
@@ -51,7 +58,7 @@ class Settings:
     vision_tip_seen: bool = False  # the starter projector's notice is shown once
     appearance: str = "system"  # "light", "dark", else the system's colour scheme
     keep_in_tray: bool = False  # closing the window keeps Hearth (and its model) running in the tray
-    quick_ask_key: str = "Ctrl+Alt+Space"  # opens Quick Ask from any app ("" for none)
+    quick_ask_key: str = field(default_factory=_default_quick_ask_key)  # opens Quick Ask from any app ("" for none)
     read_aloud: bool = False  # answers are spoken as they are written
     voice: str | None = None  # the Piper voice's name; None: the first installed one
 

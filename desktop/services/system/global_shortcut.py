@@ -5,9 +5,11 @@ a connection of its own, read by a thread that sleeps in select() until the X se
 or `stop()` wakes it. The grab is made for the combination with and without Caps Lock
 and Num Lock, which X counts as modifiers. Another app that holds the same combination
 makes `start()` say so. Wayland gives a plain app no global keys: there the desktop's
-GlobalShortcuts portal binds it (`portals.PortalShortcut`); `make_shortcut()` is the one
-place that chooses. macOS and Windows are not done yet: `shortcut_problem()` says so,
-and Settings shows it, as it shows a portal's later `failed` line.
+GlobalShortcuts portal binds it (`portals.PortalShortcut`). Windows registers it with
+user32's RegisterHotKey on a thread of its own (`hotkey_windows`), macOS with Carbon's
+RegisterEventHotKey on the main thread (`hotkey_macos`). `make_shortcut()` is the one
+place that chooses; `shortcut_problem()` says where none can work, and Settings shows
+it, as it shows a `start()` refusal or a later `failed` line.
 
 Signals:
     activated(): the combination was pressed, whichever app had the focus.
@@ -25,9 +27,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.services.system.hotkey_macos import MacShortcut
+from desktop.services.system.hotkey_windows import WindowsShortcut
 from desktop.services.system.portals import PortalShortcut, wants_portals
 
-__all__ = ["GlobalShortcut", "make_shortcut", "parse_combination", "shortcut_problem"]
+__all__ = ["AnyShortcut", "GlobalShortcut", "make_shortcut", "parse_combination", "shortcut_problem"]
 
 log = logging.getLogger(__name__)
 _MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
@@ -36,14 +40,22 @@ _LOCKS = ("LockMask", "Mod2Mask")  # Caps Lock, Num Lock
 
 
 def shortcut_problem(platform: str) -> str:
-    """Why a global shortcut cannot work on Qt's `platform` here ("" when it can)."""
+    """Why a global shortcut cannot work on Qt's `platform` here ("" when it can). macOS's
+    hot key arrives through the Cocoa event loop, so it needs Qt's "cocoa" platform."""
     if (platform == "xcb" and sys.platform.startswith("linux")) or wants_portals(platform):
         return ""  # the portal's own answer comes later, as `failed` when it has none
+    if (sys.platform == "win32" and platform == "windows") or (sys.platform == "darwin" and platform == "cocoa"):
+        return ""  # a refusal comes from start()
     return "A global shortcut is not available on this system yet."
 
 
-def make_shortcut(platform: str, combination: str) -> GlobalShortcut | PortalShortcut:
-    """THE choice: the desktop's GlobalShortcuts portal on Wayland, X11's grab on X11."""
+def make_shortcut(platform: str, combination: str) -> AnyShortcut:
+    """THE choice: RegisterHotKey on Windows, Carbon's hot key on macOS, the desktop's
+    GlobalShortcuts portal on Wayland, X11's grab on X11."""
+    if sys.platform == "win32":
+        return WindowsShortcut(combination)
+    if sys.platform == "darwin":
+        return MacShortcut(combination)
     return PortalShortcut(combination) if wants_portals(platform) else GlobalShortcut(combination)
 
 
@@ -139,3 +151,8 @@ def _lock_combinations(x: Any) -> list[int]:
     """0, Caps Lock, Num Lock and both: the grab must not depend on them."""
     locks = [getattr(x, name) for name in _LOCKS]
     return [0, locks[0], locks[1], locks[0] | locks[1]]
+
+
+# What make_shortcut() gives; each has activated, failed(str), problem, combination,
+# start() -> "" or one sentence, and an idempotent stop().
+AnyShortcut = GlobalShortcut | PortalShortcut | WindowsShortcut | MacShortcut

@@ -37,3 +37,12 @@ def test_unknown_keys_are_ignored(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"temperature": 0.3, "from_the_future": 1}))
     assert load_settings(path).temperature == 0.3
+
+
+def test_quick_asks_default_key_is_option_space_on_macos_and_ctrl_alt_space_elsewhere(monkeypatch):
+    """Qt's "Ctrl" is ⌘ on macOS, so Ctrl+Alt+Space there would be ⌘⌥Space (the Finder's)."""
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert Settings().quick_ask_key == "Alt+Space"
+    for platform in ("linux", "win32"):
+        monkeypatch.setattr("sys.platform", platform)
+        assert Settings().quick_ask_key == "Ctrl+Alt+Space"
