@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
                  *self.chat.welcome.buttons, *self.chat.focus_chain(),
                  self.tip.action_button, self.tip.close_button, self.undo_bar.action_button,
                  self.undo_bar.close_button, composer.notice_close, composer.cancel_edit_button, composer.edit,
-                 composer.attach_button, composer.talk_button, composer.send_button]
+                 composer.attach_button, composer.capture_button, composer.talk_button, composer.send_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 

@@ -265,6 +265,9 @@ def test_tab_reaches_every_control_in_order(qtbot, make_window, gemma, tmp_path)
     missing = [w.accessibleName() for w in needed if w not in seen]
     assert not missing
     assert all(w.accessibleName() for w in seen)
+    row = [window.composer.attach_button, window.composer.capture_button, window.composer.talk_button,
+           window.composer.send_button]
+    assert [seen.index(w) for w in row] == list(range(seen.index(row[0]), seen.index(row[0]) + 4))  # as they sit
 
 
 def test_new_chat_mid_answer_is_at_once_and_its_question_is_its_own(qtbot, make_window, qwen_vision, tmp_path):
