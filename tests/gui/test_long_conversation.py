@@ -63,6 +63,27 @@ def test_example_prompts_fill_the_composer(qtbot):
     assert not window.chat.welcome.isVisible()
 
 
+def test_example_cards_never_cut_a_line_mid_word(qtbot, theme):
+    """At 800x600 with the sidebar open the cards are narrow: each line fits its card,
+    and a line that had to be cut ends in "…" ("as if I w" was shown before)."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for width in (760, 1400):
+        window.resize(width, 560)
+        window.show()
+        if not window.sidebar.isVisible():
+            window.toggle_sidebar()
+        qtbot.waitUntil(lambda: window.chat.welcome.buttons[0].width() > 0)
+        QApplication.processEvents()
+        for button in window.chat.welcome.buttons:
+            room = button.width() - 30
+            lines = button.text().split("\n")
+            assert 2 <= len(lines) <= 3, lines
+            too_wide = [line for line in lines if button.fontMetrics().horizontalAdvance(line) > room]
+            assert too_wide == [], (width, button.width(), lines)
+        assert "…" not in window.chat.welcome.buttons[2].text() or width < 1000  # room for it all when wide
+
+
 def test_tab_visits_the_messages_in_view_and_never_jumps_away(qtbot, tmp_path):
     """Tab from the conversation goes to the buttons of a message on screen, not to the
     first message built far above (which scrolled the reader to it)."""

@@ -6,15 +6,14 @@ Signals (Welcome):
 
 from __future__ import annotations
 
-import textwrap
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 __all__ = ["EXAMPLE_PROMPTS", "Welcome"]
 
 _TWO_COLUMNS_PX = 440
+_PADDING_PX = 2 * 14 + 2  # the stylesheet's #ExamplePrompt padding and border, both sides
 
 # (button text, what goes into the composer)
 EXAMPLE_PROMPTS: tuple[tuple[str, str], ...] = (
@@ -51,7 +50,7 @@ class Welcome(QWidget):
         self.buttons: list[QPushButton] = []
         for label, prompt in EXAMPLE_PROMPTS:
             detail = prompt or "Hold Ctrl+Space (or the microphone button) and ask out loud."
-            button = QPushButton(f"{label}\n{_two_lines(detail)}", self)
+            button = _ExampleButton(label, detail, self)
             button.setObjectName("ExamplePrompt")
             button.setAccessibleName(label)
             button.setToolTip(detail)
@@ -76,9 +75,37 @@ class Welcome(QWidget):
             self._grid.addWidget(button, index // columns, index % columns)
 
 
-def _two_lines(text: str, width: int = 34) -> str:
-    """The example's text on at most two short lines (a button does not wrap by itself)."""
-    lines = textwrap.wrap(text, width)
-    if len(lines) > 2:
-        lines = [lines[0], lines[1][: width - 1].rstrip() + "…"]
-    return "\n".join(lines)
+class _ExampleButton(QPushButton):
+    """An example: its heading, then its text on at most two lines that fit the card
+    (a button does not wrap by itself; a cut line ends in "…")."""
+
+    def __init__(self, label: str, detail: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._label, self._detail = label, detail
+        self.setText(f"{label}\n{detail}")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = max(40, event.size().width() - _PADDING_PX)
+        metrics = self.fontMetrics()
+        lines = [metrics.elidedText(self._label, Qt.TextElideMode.ElideRight, width),
+                 *fit_lines(self._detail, metrics, width, 2)]
+        text = "\n".join(lines)
+        if text != self.text():
+            self.setText(text)
+
+
+def fit_lines(text: str, metrics: QFontMetrics, width: int, most: int) -> list[str]:
+    """`text` wrapped at words to `width` pixels, on at most `most` lines, the last
+    one elided when more is left."""
+    lines: list[str] = []
+    words = text.split()
+    while words and len(lines) < most:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line += " " + words.pop(0)
+        lines.append(line)
+    if words or (lines and metrics.horizontalAdvance(lines[-1]) > width):
+        rest = " ".join([lines.pop(), *words]) if lines else " ".join(words)
+        lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+    return lines
