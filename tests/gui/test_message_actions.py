@@ -57,3 +57,19 @@ def test_the_conversation_shows_a_focus_ring(qtbot):
     qtbot.waitUntil(lambda: window.chat.widget().property("focused") is True)
     window.composer.edit.setFocus()
     qtbot.waitUntil(lambda: window.chat.widget().property("focused") is False)
+
+
+def test_a_click_in_the_conversation_draws_no_focus_ring(qtbot):
+    """A ring answers Tab (where did the keyboard go?); under a click it only framed the
+    whole conversation in blue."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.chat.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(lambda: window.chat.hasFocus())
+    assert window.chat.widget().property("focused") is False
+    window.composer.edit.setFocus()
+    window.chat.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: window.chat.widget().property("focused") is True)

@@ -256,8 +256,9 @@ class ChatView(QScrollArea):
         self.focusChainChanged.emit()
 
     def focusInEvent(self, event: QFocusEvent) -> None:
+        """The ring shows where the keyboard went (Tab, a shortcut), not under a click."""
         super().focusInEvent(event)
-        self._show_focus(True)
+        self._show_focus(event.reason() != Qt.FocusReason.MouseFocusReason)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
