@@ -204,6 +204,8 @@ QToolButton#ThoughtToggle:hover {{ background: {p.hover}; color: {p.text}; }}
 def _composer(p: Palette) -> str:
     return f"""
 #ComposerBox {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 16px; }}
+#Thumbnail {{ border: 1px solid {p.border}; border-radius: 6px; padding: 2px; background: {p.page}; }}
+#Thumbnail:hover {{ border-color: {p.accent}; }}
 #ComposerBox[focused="true"] {{ border: 2px solid {p.accent}; }}
 #PromptEdit {{ background: transparent; border: none; font-size: {BODY_PX}px; padding: 2px; }}
 #PromptEdit:focus {{ border: none; }}

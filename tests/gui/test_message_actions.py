@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QEnterEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.conversation import Message
 from desktop.gui.main_window import MainWindow
@@ -73,3 +73,24 @@ def test_a_click_in_the_conversation_draws_no_focus_ring(qtbot):
     window.composer.edit.setFocus()
     window.chat.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(lambda: window.chat.widget().property("focused") is True)
+
+
+def test_a_white_picture_waiting_in_the_composer_has_a_visible_frame(qtbot, theme):
+    """A capture of a white page on the light composer was an invisible thumbnail."""
+    from PySide6.QtGui import QColor, QImage
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(900, 640)
+    window.show()
+    window.set_vision(True)
+    white = QImage(400, 300, QImage.Format.Format_RGB32)
+    white.fill(QColor("white"))
+    window.composer.add_image(white, "screen")
+    thumbnail = window.composer.findChild(QWidget, "Thumbnail")
+    assert thumbnail is not None
+    qtbot.waitUntil(thumbnail.isVisible)
+    shot = window.composer.grab().toImage()  # as drawn on the composer, not on its own
+    left = thumbnail.mapTo(window.composer, thumbnail.rect().topLeft())
+    edge = [shot.pixelColor(left.x(), left.y() + y).lightness() for y in range(4, thumbnail.height() - 4)]
+    assert min(edge) < 235, edge  # its border shows against the white composer

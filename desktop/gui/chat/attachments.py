@@ -49,6 +49,7 @@ class ThumbnailRow(QHBoxLayout):
     def add(self, attachment: Attachment) -> None:
         self.items.append(attachment)
         button = QToolButton(self._owner)
+        button.setObjectName("Thumbnail")  # framed: a white screen capture on a white composer still shows
         width = max(24, min(3 * _THUMB_PX, round(_THUMB_PX * attachment.width / max(1, attachment.height))))
         button.setIcon(attachment_pixmap(attachment, max(width, _THUMB_PX)))  # a wide capture stays readable
         button.setIconSize(QSize(width, _THUMB_PX))

@@ -7,8 +7,9 @@ and the final one at release, read only the last of it, from the quietest place 
 pause between words, where there is one) within a second before the point two seconds
 before the unconfirmed words (tiny.en misreads a clip that starts cold mid-sentence);
 the words they read again are dropped. Over 24 espeak-ng clips a 1 s search made 12%
-fewer word errors than a 0.5 s one, for reads 0.15 s longer on average. (Starting only at pauses made reads of up to 7 s: espeak-ng, like
-many fluent speakers, pauses mainly at commas.) Unlike whisper_streaming, no committed
+fewer word errors than a 0.5 s one, for reads 0.15 s longer on average. (Starting
+only at pauses made reads of up to 7 s: espeak-ng, like many fluent speakers, pauses
+mainly at commas.) Unlike whisper_streaming, no committed
 text is given as Whisper's prompt: with tiny.en in a fitted window it made reads twice
 as slow (". . ." after the last word) and, with greedy decoding, loop until the token
 limit. Every read ends a fifth of a second after the last sound, so silence before the
