@@ -7,7 +7,10 @@ The exchange is an ordinary conversation in the history from the first question,
 and answers so far, and anything typed. Follow-ups stay in the same conversation until
 "New chat" (Ctrl+N).
 The screen button (Ctrl+Shift+S) attaches a part of the screen, as in the main window.
-While an answer streams, Enter waits and keeps the text, as in the main window.
+While an answer streams, Enter waits and keeps the text, and says so (the main window's hint).
+One width, centred where it opened; as tall as the composer and the exchange, up to a cap.
+The view follows a new question and its answer, unless the reader scrolled up (as the chat).
+Enter presses a focused button; letters typed on a button or the transcript go to the composer.
 An answer has the chat's own actions under it (the same widget): copy, and the speaker
 that reads it aloud, or stops the reading while something is read (so does Esc then,
 as in the main window; the next Esc hides).
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -40,18 +43,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.conversation import Message
+from desktop.core.conversation import Attachment, Message
 from desktop.core.errors import ImageError
 from desktop.core.images import normalise_image
+from desktop.gui.bottom_follower import BottomFollower
 from desktop.gui.chat.attachments import ThumbnailRow
 from desktop.gui.chat.message_widgets import AssistantMessage
 from desktop.gui.chat.prompt_edit import PromptEdit
 from desktop.gui.icons import IconButton
 from desktop.gui.screen_capture import ScreenAsk
+from desktop.gui.type_to_composer import type_to_composer
 
 __all__ = ["QuickAskWindow"]
 
 TITLE = "Hearth Quick Ask"
+WIDTH = 620  # on a narrower screen, its width less the margins
+MAX_HEIGHT = 640  # then the exchange scrolls
+WAIT_HINT = "Enter sends once the answer is done · Stop stops it"
+_EDGE = 16  # kept free at the screen's edges
 
 
 class QuickAskWindow(QWidget):
@@ -67,7 +76,7 @@ class QuickAskWindow(QWidget):
         self.setWindowTitle(TITLE)
         self.setObjectName("QuickAsk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # its border, where no window manager draws one
-        self.resize(620, 420)
+        self.setFixedWidth(WIDTH)  # nothing inside may widen it (a long status line did)
         box = QFrame(self)
         box.setObjectName("ComposerBox")  # the main window's composer look
         self.edit = PromptEdit(box)
@@ -82,11 +91,14 @@ class QuickAskWindow(QWidget):
         edit_row.addWidget(self.edit, 1)
         edit_row.addWidget(self.capture_button, 0, Qt.AlignmentFlag.AlignBottom)
         inside.addLayout(edit_row)
+        self.hint = QLabel("", box, objectName="Caption", wordWrap=True, visible=False)  # as the main window's
+        inside.addWidget(self.hint)
         self.screen_ask = ScreenAsk(self)
         self.screen_ask.captured.connect(lambda image: self.add_image(image, "screen capture"))
         self.edit.setPlaceholderText("Ask Hearth anything (Enter sends, Esc hides)")
         self.edit.setAccessibleName("Question")
         self.edit.enterPressed.connect(self._send)
+        self.edit.textChanged.connect(lambda: None if self.edit.toPlainText().strip() else self._hint(False))
         body = QWidget(self)
         body.setObjectName("QuickExchange")  # on the page's colour, as the chat is
         self._exchange = QVBoxLayout(body)  # question, answer, question, answer...
@@ -99,8 +111,12 @@ class QuickAskWindow(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(body)
         self.scroll.setAccessibleName("Answer")
-        self.status = QLabel("", self)
-        self.status.setObjectName("Caption")
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it wraps
+        for unfocused in (self.scroll, self.scroll.viewport()):  # no Tab stop that shows nothing
+            unfocused.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        body.installEventFilter(self)  # its layout changes: the window's height follows (`_fit`)
+        self.follower = BottomFollower(self.scroll)  # the chat's rule: follow the bottom until scrolled up
+        self.status = QLabel("", self, objectName="Caption", wordWrap=True)  # wraps: a long line widened the window
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setToolTip("Stop the answer")
         self.stop_button.clicked.connect(self.stopRequested.emit)
@@ -132,6 +148,7 @@ class QuickAskWindow(QWidget):
         self._blank_question, self._blank_answer = QLabel("", self), AssistantMessage(Message.assistant(""), 0, self)
         self._blank_question.hide()  # stand-ins until the first question
         self._blank_answer.hide()
+        type_to_composer(self, self.edit)
         self.reset()
 
     # -- what the app tells it ---------------------------------------------------------
@@ -140,7 +157,9 @@ class QuickAskWindow(QWidget):
         """Show it in front, ready to type, as it was left (New chat starts afresh)."""
         if not self.isVisible():  # where a launcher opens: centred, in the upper third
             room = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+            self.setFixedWidth(min(WIDTH, room.width() - 2 * _EDGE))
             self.move(room.x() + (room.width() - self.width()) // 2, room.y() + room.height() // 5)
+            self._fit()  # this screen's room
         self.show()
         self.raise_()
         self.activateWindow()
@@ -155,13 +174,17 @@ class QuickAskWindow(QWidget):
         self.question, self.answer = self._blank_question, self._blank_answer
         self._answers.clear()
         self.status.setText("")
+        self._hint(False)
         self.open_button.setEnabled(False)
         self._set_tab_order()
+        self.scroll.hide()  # the composer alone, until the first question
+        self._fit()
 
     def begin_answer(self) -> None:
         """The answer is on its way ("Thinking…" pulses where it will appear)."""
         self._answering = True
         self.stop_button.show()
+        self._hint(bool(self.edit.toPlainText().strip() or self.thumbnails.items))  # typed ahead already
 
     def append(self, text: str) -> None:
         self.status.setText("")
@@ -170,6 +193,7 @@ class QuickAskWindow(QWidget):
     def finish(self, text: str) -> None:
         self._answering = False
         self.stop_button.hide()
+        self._hint(False)
         self.status.setText("")
         self.answer.finish(text, None)
         self._settled()
@@ -178,6 +202,7 @@ class QuickAskWindow(QWidget):
     def fail(self, message: str) -> None:
         self._answering = False
         self.stop_button.hide()
+        self._hint(False)
         if self.answer.streaming:  # what came before the failure stays, with its actions
             self.answer.finish(self.answer.text, None)
             self.answer.actions.setVisible(bool(self.answer.text.strip()))
@@ -222,9 +247,41 @@ class QuickAskWindow(QWidget):
         """The question is in the history: it can be opened in the main window."""
         self.open_button.setEnabled(True)
 
+    def take_draft(self) -> tuple[str, tuple[Attachment, ...]]:
+        """What is typed and attached and not sent; the field is then empty (it moves on)."""
+        draft = self.edit.toPlainText(), tuple(self.thumbnails.items)
+        self.edit.clear()
+        self.thumbnails.clear()
+        return draft
+
+    def restore_draft(self, text: str) -> None:
+        """Text kept from the last run, unless something was typed meanwhile."""
+        if not self.edit.toPlainText().strip():
+            self.edit.setPlainText(text)
+            self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
+
     # -- events ----------------------------------------------------------------------
 
+    def event(self, event: QEvent) -> bool:
+        done = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._fit()  # a line more or less typed, a status line: no gap, no clipping
+        return done
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.scroll.widget():
+            self._fit()  # before the scroll area takes the new size of the exchange
+        return False
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Keys the focused widget left alone: Enter presses a focused button (a button
+        only knows Space), Esc silences a reading or hides."""
+        focused = self.focusWidget()
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and isinstance(focused, QAbstractButton):
+            if focused.isEnabled():
+                focused.animateClick()
+            return
         if event.key() == Qt.Key.Key_Escape:
             if self._reading:
                 self.silenceRequested.emit()
@@ -241,8 +298,7 @@ class QuickAskWindow(QWidget):
         text = self.edit.toPlainText().strip()
         images = tuple(self.thumbnails.items)
         if not (text or images) or self._answering:
-            if self._answering and text:
-                self.status.setText("Enter sends once the answer is done · Stop stops it")
+            self._hint(self._answering and bool(text or images))  # kept, and sent with the next Enter
             return
         pictures = f" ({len(images)} picture{'s' if len(images) > 1 else ''})" if images else ""
         self._add_turn(text + pictures)
@@ -269,7 +325,8 @@ class QuickAskWindow(QWidget):
         self._answers.append(answer)
         self._settled()
         self.status.setText("")
-        self.scroll.ensureWidgetVisible(label)
+        self.scroll.show()
+        self.follower.follow()  # a sent question comes into view, and its answer is followed
 
     def _settled(self) -> None:
         """As in the chat, the last answer keeps its actions in view once it is done."""
@@ -278,9 +335,9 @@ class QuickAskWindow(QWidget):
         self._set_tab_order()
 
     def _set_tab_order(self) -> None:
-        """Reading order: the question, the answers (each one's content, then its actions),
-        then the buttons at the bottom. Answers come later than those buttons, so again."""
-        chain: list[QWidget] = [self.edit, self.capture_button, self.scroll]
+        """Reading order: the question, the answers' buttons (each one's content's, then its
+        actions), then the buttons at the bottom. Answers come later than those, so again."""
+        chain: list[QWidget] = [self.edit, self.capture_button]
         for answer in self._answers:
             buttons = [b for b in answer.findChildren(QAbstractButton) if b.focusPolicy() & Qt.FocusPolicy.TabFocus]
             under = [b for b in buttons if answer.actions.isAncestorOf(b)]
@@ -300,3 +357,29 @@ class QuickAskWindow(QWidget):
     def _open_if_ready(self) -> None:
         if self.open_button.isEnabled():
             self.openRequested.emit()
+
+    def _hint(self, shown: bool) -> None:
+        """Under the text that waits: Enter will send it once the answer is done."""
+        self.hint.setText(WAIT_HINT if shown else "")
+        self.hint.setVisible(shown)
+
+    # -- size and scrolling ------------------------------------------------------------
+
+    def _tallest(self) -> int:
+        """MAX_HEIGHT, or less where the screen ends below the window."""
+        room = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        return max(self.minimumSizeHint().height(), min(MAX_HEIGHT, room.bottom() - max(self.y(), room.y()) - _EDGE))
+
+    def _fit(self) -> None:
+        """As tall as the composer, the buttons and the exchange need (grown or shrunk:
+        a streaming answer's transient lines left a gap), up to `_tallest`; beyond it
+        the exchange scrolls (the follower keeps its bottom in view)."""
+        width = self.width()
+        if self.scroll.isHidden():
+            height = self.layout().totalHeightForWidth(width)  # the wrapped lines' height at this width
+        else:  # as the scroll area measures the exchange for its scroll range
+            body, view = self.scroll.widget(), self.scroll.viewport()
+            need = body.heightForWidth(view.width()) if body.hasHeightForWidth() else body.minimumSizeHint().height()
+            height = min(self.height() - view.height() + need, self._tallest())
+        if height != self.height():
+            self.resize(width, height)

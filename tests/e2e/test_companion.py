@@ -1,8 +1,9 @@
 """Hearth beyond its window, on a real X server with a real tray host (trayer): the tray
 icon's menu, Quick Ask opened by the global key (Ctrl+Alt+Space) while another app's
-window has the focus, its answer from the real starter model kept in the history and
-opened in the main window, and closing the window keeping Hearth running in the tray
-until the tray's Quit. The real app (HearthApp), driven in its own process."""
+window has the focus, and hidden by it again (it toggles), its answer from the real
+starter model kept in the history and opened in the main window with what was typed
+and not sent, and closing the window keeping Hearth running in the tray until the
+tray's Quit. The real app (HearthApp), driven in its own process."""
 
 from __future__ import annotations
 
@@ -56,8 +57,16 @@ def drive(result_file: str) -> None:  # runs in the app's own process, on the X 
     subprocess.run(["xdotool", "windowfocus", "--sync", found[0]])
     report["focus_elsewhere"] = not window.isActiveWindow()
     subprocess.Popen(["xdotool", "key", "ctrl+alt+space"])  # through XTEST, as a keyboard types it
-    report["quick_ask_opened"] = wait_until(lambda: companion.quick.isVisible(), 10_000)
-    report["quick_ask_title"] = companion.quick.windowTitle() == TITLE
+    quick = companion.quick
+    report["quick_ask_opened"] = wait_until(lambda: quick.isActiveWindow(), 10_000)
+    report["quick_ask_title"] = quick.windowTitle() == TITLE
+    in_front = lambda: quick.isVisible() and QApplication.focusWindow() is quick.windowHandle()  # noqa: E731
+    toggled = []
+    for shown in (False, True, False, True):  # the key again and again: it hides, as a launcher's key does, and back
+        subprocess.Popen(["xdotool", "key", "ctrl+alt+space"])
+        toggled.append(wait_until(in_front if shown else lambda: not quick.isVisible(), 10_000))
+    subprocess.run(["xdotool", "type", "Hi"])
+    report["quick_ask_toggled"] = [*toggled, wait_until(lambda: quick.edit.toPlainText() == "Hi", 10_000)]
     companion.quick.edit.setPlainText("What is the capital of France? Answer with one word.")
     companion.quick.edit.enterPressed.emit()
     wait_until(lambda: companion.quick.open_button.isEnabled() and not companion.quick.stop_button.isVisible()
@@ -66,10 +75,12 @@ def drive(result_file: str) -> None:  # runs in the app's own process, on the X 
     shots = Path(os.environ.get("HEARTH_SCREENSHOT_DIR", "build")) / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     companion.quick.grab().save(str(shots / "quick-ask.png"))  # the README's
+    companion.quick.edit.setPlainText("And of Italy?")  # typed, not sent: it goes along
     companion.quick.open_button.click()
     wait_until(lambda: len(window.chat.bubbles) >= 2, 10_000)
     report["opened_in_window"] = [(b.message.role, getattr(b, "text", "") or b.message.text) for b in window.chat.bubbles]
     report["quick_hidden"] = not companion.quick.isVisible()
+    report["carried"] = (window.composer.edit.toPlainText(), companion.quick.edit.toPlainText())
 
     companion.tray.toggle.trigger()  # Hide Hearth
     report["hidden_by_tray"] = not window.isVisible()
@@ -115,10 +126,12 @@ def test_tray_quick_ask_by_global_key_and_keep_running(tray_host, cli_home, tmp_
     assert report["tray"] and report["shortcut_problem"] == ""
     assert report["tray_actions"] == ["New chat", "Quick ask", "Ask about my screen", "Hide Hearth", "Quit Hearth"]
     assert report["focus_elsewhere"] and report["quick_ask_opened"] and report["quick_ask_title"]
+    assert report["quick_ask_toggled"] == [True] * 5  # hidden, back, hidden, back, and typing goes there
     assert "Paris" in report["quick_answer"]
     (asked_role, asked), (answer_role, answer) = report["opened_in_window"]
     assert (asked_role, asked) == ("user", "What is the capital of France? Answer with one word.")
     assert answer_role == "assistant" and "Paris" in answer and report["quick_hidden"]
+    assert report["carried"] == ["And of Italy?", ""]
     assert report["hidden_by_tray"] and report["new_chat_shows_window"]
     assert report["quick_ask_label"] == "Quick ask\tCtrl+Alt+Space" and report["no_key"] == [True, "Quick ask"]
     assert report["closed_but_running"] and report["quit_by_tray"]

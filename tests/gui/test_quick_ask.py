@@ -1,8 +1,9 @@
 """The Quick Ask window on its own: a question (with a picture of the screen, when the
-model can see) goes out once; Enter waits while the answer streams; Esc and closing
-only hide it; a new exchange starts clean; an answer can be copied and read aloud from
-its buttons, which Tab reaches. (Its global key, the tray and a real answer
-are in tests/e2e/test_companion.py.)"""
+model can see) goes out once; Enter waits while the answer streams, and says so; Esc and
+closing only hide it; a new exchange starts clean; an answer can be copied and read
+aloud from its buttons, which Tab reaches, and nothing else that shows no focus. (Its
+size, scrolling and keys are in test_quick_ask_view.py; its drafts, "Open in Hearth"
+and its key in test_quick_ask_companion.py and tests/e2e/test_companion.py.)"""
 
 from __future__ import annotations
 
@@ -40,11 +41,24 @@ def test_a_question_with_a_picture_goes_out_once_and_enter_waits_while_answering
     quick.begin_answer()
     quick.append("Blue")
     qtbot.keyClicks(quick.edit, "And this?")
+    assert not quick.hint.isVisible()
     with qtbot.assertNotEmitted(quick.asked):
         qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
-    assert quick.edit.toPlainText() == "And this?" and "once the answer is done" in quick.status.text()
+    assert quick.edit.toPlainText() == "And this?"
+    waiting = "Enter sends once the answer is done"  # the main window's type-ahead hint, under the text
+    assert quick.hint.isVisible() and quick.hint.text().startswith(waiting)
+    quick.append(", a steel")  # the next words of the answer leave it there (they used to wipe it at once)
+    assert quick.hint.isVisible() and quick.hint.text().startswith(waiting)
     quick.finish("Blue, a steel blue.")
-    assert quick.answer.text == "Blue, a steel blue."
+    assert quick.answer.text == "Blue, a steel blue." and not quick.hint.isVisible()
+    with qtbot.waitSignal(quick.asked) as asked:  # the text that waited goes with the next Enter
+        qtbot.keyClick(quick.edit, Qt.Key.Key_Return)
+    assert asked.args[0] == "And this?"
+    quick.edit.setPlainText("typed ahead before the answer began")
+    quick.begin_answer()
+    assert quick.hint.isVisible()  # as the main window does, for text that was waiting already
+    quick.edit.clear()
+    assert not quick.hint.isVisible()  # nothing waits any more
 
 
 def test_esc_hides_and_it_comes_back_as_it_was_left_until_new_chat(qtbot):
@@ -129,8 +143,9 @@ def test_an_answer_has_the_chats_copy_and_speaker_buttons(qtbot):
 
 
 def test_tab_reaches_an_answers_buttons_in_reading_order(qtbot):
-    """From the question, Tab goes through each answer's buttons (its content's, then
-    copy and the speaker) before New chat and Open in Hearth; Space copies."""
+    """From the question, Tab goes to the screen button, through each answer's buttons
+    (its content's, then copy and the speaker), to New chat and Open in Hearth, and back:
+    no stop where nothing shows the focus (the transcript was one). Space copies."""
     quick = window(qtbot)
     quick.set_read_aloud(True)
     for question, reply in (("One?", "First answer."), ("Two?", "Second:\n\n```python\nprint(2)\n```")):
@@ -145,12 +160,11 @@ def test_tab_reaches_an_answers_buttons_in_reading_order(qtbot):
     reached = []
     quick.activateWindow()
     quick.edit.setFocus()
-    for _ in range(12):
+    for _ in range(9):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         reached.append(QApplication.focusWidget())
-    wanted = [first.copy_button, first.read_button, code_copy, second.copy_button, second.read_button,
-              quick.new_button, quick.open_button]
-    assert [reached.index(w) for w in wanted] == sorted(reached.index(w) for w in wanted)
+    assert reached == [quick.capture_button, first.copy_button, first.read_button, code_copy, second.copy_button,
+                       second.read_button, quick.new_button, quick.open_button, quick.edit]
     second.copy_button.setFocus()
     qtbot.keyClick(second.copy_button, Qt.Key.Key_Space)
     assert QGuiApplication.clipboard().text() == "Second:\n\n```python\nprint(2)\n```"

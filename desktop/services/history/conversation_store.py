@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS images (
     png BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS drafts (
-    conversation_id INTEGER PRIMARY KEY,  -- -1: the new chat's
+    conversation_id INTEGER PRIMARY KEY,  -- -1: the new chat's, -2: Quick Ask's (no conversation yet)
     text TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
@@ -181,7 +181,7 @@ class ConversationStore:
     # -- drafts ----------------------------------------------------------------------
 
     def drafts(self) -> dict[int, str]:
-        """What was typed and not sent, by conversation (-1: the new chat)."""
+        """What was typed and not sent, by conversation (-1: the new chat; -2: Quick Ask)."""
         return {int(c): str(t) for c, t in self._read("SELECT conversation_id, text FROM drafts", ())}
 
     def keep_drafts(self, drafts: dict[int, str]) -> None:
@@ -190,7 +190,7 @@ class ConversationStore:
         try:
             with self._db:
                 self._db.execute("DELETE FROM drafts")
-                self._db.executemany("INSERT INTO drafts (conversation_id, text) SELECT ?, ? WHERE ? = -1 OR "
+                self._db.executemany("INSERT INTO drafts (conversation_id, text) SELECT ?, ? WHERE ? < 0 OR "
                                      "EXISTS (SELECT 1 FROM conversations WHERE id = ?)",
                                      [(c, t, c, c) for c, t in kept])
         except sqlite3.DatabaseError as error:
@@ -317,7 +317,7 @@ class ConversationStore:
         """Make removed rows unrecoverable from the files: secure_delete has zeroed their
         pages; merging the search index drops their words, and emptying the write-ahead
         log drops older copies of those pages."""
-        self._write("DELETE FROM drafts WHERE conversation_id != -1 AND conversation_id NOT IN "
+        self._write("DELETE FROM drafts WHERE conversation_id >= 0 AND conversation_id NOT IN "
                     "(SELECT id FROM conversations)", ())
         self._write("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')", ())
         try:
