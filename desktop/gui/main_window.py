@@ -5,7 +5,7 @@ the bottom of that column. Widgets only; `desktop.app` wires it to the services.
 Keys: Enter sends; Esc clears the search, else stops an answer, else cancels an edit;
 Ctrl+N new chat; Ctrl+F search; Ctrl+B sidebar; Ctrl+, settings; Ctrl+Shift+M models;
 Ctrl+Q quit; Del (in the list) deletes, with an undo bar; hold Ctrl+Space to talk;
-Ctrl+Shift+S attaches a part of the screen.
+Ctrl+Shift+S attaches a part of the screen; letters typed on a message go to the composer.
 
 Signals:
     newConversationRequested(): "New chat" or Ctrl+N.
@@ -46,6 +46,7 @@ from desktop.gui.screen_capture import ScreenAsk
 from desktop.gui.sidebar import Sidebar
 from desktop.gui.theme import COLUMN_PX
 from desktop.gui.tip_bar import TipBar, UndoBar
+from desktop.gui.type_to_composer import type_to_composer
 
 __all__ = ["MainWindow"]
 
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._set_tab_order()
         self.composer.edit.setFocus()
+        type_to_composer(self, self.composer.edit)  # keys typed on a message or a button
         self.talk_key = Qt.Key.Key_Space
         self._talking = False
         self.speaking = False
@@ -204,8 +206,7 @@ class MainWindow(QMainWindow):
         }
         for key, slot in shortcuts.items():
             QShortcut(key, self, slot)
-        undo = QShortcut(QKeySequence.StandardKey.Undo, self.conversations, self._undo_from_list)
-        undo.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.undo_bar.undo_key_on(self.conversations)
 
     def _set_tab_order(self) -> None:
         """Reading order: sidebar, header, the conversation and its messages' buttons,
@@ -281,10 +282,6 @@ class MainWindow(QMainWindow):
             self.composer.cancel_edit()
         elif self.search.hasFocus():
             self.composer.edit.setFocus()
-
-    def _undo_from_list(self) -> None:
-        if self.undo_bar.isVisible():
-            self.undo_bar.action_button.click()
 
     def _talk_pressed(self) -> None:
         """The push-to-talk keys went down: listen until the key comes up. Only then is

@@ -10,6 +10,7 @@ Signals (UndoBar):
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from desktop.gui.icons import IconButton
@@ -76,6 +77,15 @@ class UndoBar(_Bar):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
+
+    def undo_key_on(self, widget: QWidget) -> None:
+        """Ctrl+Z in `widget` (the conversation list) undoes while the bar shows."""
+        key = QShortcut(QKeySequence.StandardKey.Undo, widget, self._undo_if_shown)
+        key.setContext(Qt.ShortcutContext.WidgetShortcut)
+
+    def _undo_if_shown(self) -> None:
+        if self.isVisible():
+            self._undo()
 
     def show_deleted(self, title: str, seconds: float = UNDO_SECONDS) -> None:
         self.label.setText(f"Deleted “{title}”." if title else "Conversation deleted.")

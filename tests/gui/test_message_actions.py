@@ -94,3 +94,19 @@ def test_a_white_picture_waiting_in_the_composer_has_a_visible_frame(qtbot, them
     left = thumbnail.mapTo(window.composer, thumbnail.rect().topLeft())
     edge = [shot.pixelColor(left.x(), left.y() + y).lightness() for y in range(4, thumbnail.height() - 4)]
     assert min(edge) < 235, edge  # its border shows against the white composer
+
+
+def test_letters_typed_after_clicking_a_message_go_to_the_composer(qtbot):
+    """After a click in the conversation (or on a copy button) typing went nowhere."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.chat.add_message(Message.user("What is 2+2?"))
+    window.chat.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(window.chat.hasFocus)
+    for letter in "and 3?":  # to whatever has the focus, as a keyboard types
+        qtbot.keyClicks(QApplication.focusWidget(), letter)
+    assert window.composer.edit.toPlainText() == "and 3?"
+    assert window.composer.edit.hasFocus()
