@@ -25,7 +25,7 @@ meanwhile is saved at once; its answer, like anything else that needs the engine
 waits its turn.
     searchFinished(list[SearchHit]): results of `search()`.
     draftsLoaded(dict[int, str]): the unsent drafts kept from the last run (-1: the new
-        chat's), once, at start.
+        chat's, -2: Quick Ask's), once, at start.
     questionSaved(int, int): a `send(..., request=N)` question was saved: N, and the
         conversation it went to (a new one's id, for Quick Ask).
     failed(str): a one-line message for the person; nothing they typed was lost.
