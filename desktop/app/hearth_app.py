@@ -42,6 +42,7 @@ from desktop.services.models.model_store import ModelStore
 from desktop.services.models.starter_models import STARTER_VISION_TIP, TEST_PROJECTOR
 from desktop.services.speech.audio_devices import CuePlayer, input_device_names
 from desktop.services.speech.dictation import Dictation
+from desktop.services.speech.echo_canceller import EchoReference
 from desktop.services.speech.transcriber import Transcriber
 from desktop.services.speech.voice import voice_problem
 from desktop.services.system.portals import PortalScreenshot, wants_portals
@@ -90,11 +91,12 @@ class HearthApp:
         self._start_api(settings)
         self.companion = Companion(_qt_app(), self.window, self.session, self.chat, settings)
         self.screenshot_portals = self._use_screenshot_portals()
-        self.read_aloud = ReadAloud(self.window, self.session, settings, paths.models_dir / "voices")
+        echo = EchoReference()  # what the speaker plays, for voice mode's echo canceller
+        self.read_aloud = ReadAloud(self.window, self.session, settings, paths.models_dir / "voices", echo=echo)
         self.read_aloud.serve(self.companion.quick)
         self.voice_mode = VoiceConversation(self.window, self.session, self.read_aloud,
                                             lambda: self._store.chosen("whisper", self.settings.whisper_path),
-                                            microphone=lambda: self.settings.microphone)
+                                            microphone=lambda: self.settings.microphone, echo=echo)
         self.session.start()
         if settings.last_conversation is not None:
             self.chat.switch_to(settings.last_conversation)

@@ -16,6 +16,7 @@ from desktop.core.speech_text import SpokenSentences
 from desktop.gui.main_window import MainWindow
 from desktop.gui.quick_ask import QuickAskWindow
 from desktop.services.history.chat_session import ChatSession
+from desktop.services.speech.echo_canceller import EchoReference
 from desktop.services.speech.speaker import Speaker
 from desktop.services.speech.voice import VoiceFile, find_voices, voice_problem
 
@@ -29,9 +30,12 @@ class ReadAloud(QObject):
 
     speakerMade = Signal(object)
 
-    def __init__(self, window: MainWindow, session: ChatSession, settings: Settings, voices_dir: Path) -> None:
+    def __init__(self, window: MainWindow, session: ChatSession, settings: Settings, voices_dir: Path, *,
+                 echo: EchoReference | None = None) -> None:
+        """`echo`: where the speaker tells voice mode's echo canceller what it plays."""
         super().__init__(window)
         self._window, self._settings, self._voices_dir = window, settings, voices_dir
+        self._echo = echo
         self.speaker: Speaker | None = None
         self._sentences: SpokenSentences | None = None  # the answer being written, when it is read
         self._hands_free = False  # voice mode: every answer is read, whatever Settings say
@@ -110,7 +114,7 @@ class ReadAloud(QObject):
                 self._sentences = None
                 self._notice(problem or "No voice is installed.")
                 return None
-            self.speaker = Speaker(chosen)
+            self.speaker = Speaker(chosen, echo=self._echo)
             self.speaker.speaking.connect(self._speaking)
             self.speaker.failed.connect(self._notice)
             self.speakerMade.emit(self.speaker)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer
 from desktop.app.read_aloud import ReadAloud
 from desktop.gui.main_window import MainWindow
 from desktop.services.history.chat_session import ChatSession
+from desktop.services.speech.echo_canceller import EchoReference
 from desktop.services.speech.transcriber import Transcriber
 from desktop.services.speech.voice_mode import VoiceMode
 
@@ -20,10 +21,13 @@ __all__ = ["VoiceConversation"]
 
 class VoiceConversation(QObject):
     def __init__(self, window: MainWindow, session: ChatSession, read_aloud: ReadAloud,
-                 whisper: Callable[[], Path | None], *, microphone: Callable[[], str | None]) -> None:
+                 whisper: Callable[[], Path | None], *, microphone: Callable[[], str | None],
+                 echo: EchoReference | None = None) -> None:
+        """`echo`: what the speaker plays (the same one `read_aloud` was given), so that
+        voice mode cancels Hearth's own voice from loudspeakers."""
         super().__init__(window)
         self._window, self._session, self._read_aloud = window, session, read_aloud
-        self._whisper, self._microphone = whisper, microphone
+        self._whisper, self._microphone, self._echo = whisper, microphone, echo
         self.mode: VoiceMode | None = None
         self._send_after_answer = False
         window.voiceModeToggled.connect(self.toggle)
@@ -43,7 +47,7 @@ class VoiceConversation(QObject):
             self._window.show_voice_mode(False)
             self._window.show_notice("Voice mode needs a Whisper model: install one in Models.")
             return
-        mode = VoiceMode(lambda: Transcriber(whisper), device=self._microphone())
+        mode = VoiceMode(lambda: Transcriber(whisper), device=self._microphone(), echo=self._echo)
         mode.listening.connect(self._window.show_voice_mode)
         mode.levelChanged.connect(self._window.composer.set_level)
         mode.failed.connect(self._failed)

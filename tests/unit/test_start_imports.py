@@ -1,6 +1,7 @@
 """The window starts fast: what only some runs need (the OpenAI client for a remote
-engine, FastAPI and uvicorn for the local API, huggingface_hub's downloader) is imported
-when it is used, not on every start (issue 15: cold start to a window ≤ 1.5 s)."""
+engine, FastAPI and uvicorn for the local API, huggingface_hub's downloader, livekit's
+echo canceller) is imported when it is used, not on every start (issue 15: cold start to
+a window ≤ 1.5 s)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import os
 import subprocess
 import sys
 
-DEFERRED = ("openai", "fastapi", "uvicorn", "starlette", "huggingface_hub.file_download")
+DEFERRED = ("openai", "fastapi", "uvicorn", "starlette", "huggingface_hub.file_download",
+            "livekit")  # voice mode's echo canceller: loaded when voice mode listens
 
 
 def test_starting_the_window_imports_none_of_the_deferred_libraries():

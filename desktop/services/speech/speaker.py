@@ -4,6 +4,8 @@ One worker thread loads the voice (on first use), turns each queued sentence int
 sound and hands it to the output device's queue; `stop()` silences it at once: it drops
 the queued sentences and the queued sound. The queue holds sentences, so the
 first one is spoken while an answer still streams. `shutdown()` stops and joins.
+Given an `EchoReference`, what is played goes there too, stamped with when it is heard,
+for voice mode's echo canceller.
 
 Signals:
     speaking(bool): sound started (True) or the queue ran dry or was stopped (False).
@@ -13,9 +15,11 @@ Signals:
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +27,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import HearthError
+from desktop.services.speech.echo_canceller import EchoReference, heard_at
 from desktop.services.speech.voice import PiperVoice, VoiceFile
 
 __all__ = ["Speaker"]
@@ -38,12 +43,14 @@ class Speaker(QObject):
     speaking = Signal(bool)
     failed = Signal(str)
 
-    def __init__(self, voice: VoiceFile, *, output: Callable[[int], object] | None = None) -> None:
+    def __init__(self, voice: VoiceFile, *, output: Callable[[int], object] | None = None,
+                 echo: EchoReference | None = None) -> None:
         """`output(rate)`: an object with write(float32 samples), blocking while it plays,
-        and close(at_once=...) (by default a sounddevice stream on the default device)."""
+        and close(at_once=...) (by default a sounddevice stream on the default device,
+        which tells `echo` what it plays)."""
         super().__init__()
         self.voice = voice
-        self._open_output = output or _default_output
+        self._open_output = output or functools.partial(_SoundOutput, echo=echo)
         self._sentences: queue.Queue[_Item | None] = queue.Queue()
         self._stop = threading.Event()
         self._generation = 0  # a stop() makes the sentences queued before it stale
@@ -140,10 +147,12 @@ class _SoundOutput:
 
     _MOST_QUEUED_S = 30.0
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, echo: EchoReference | None = None) -> None:
         import sounddevice
 
         self._rate = rate
+        self._echo = echo
+        self._latency = _LATENCY_S  # until the stream says
         self._pieces: collections.deque[np.ndarray] = collections.deque()
         self._queued = 0
         self._changed = threading.Condition()
@@ -151,6 +160,7 @@ class _SoundOutput:
             self._stream = sounddevice.OutputStream(samplerate=rate, channels=1, dtype="float32",
                                                     latency=_LATENCY_S, callback=self._fill)
             self._stream.start()
+            self._latency = float(self._stream.latency)
         except sounddevice.PortAudioError as error:
             raise HearthError(f"No sound output to read aloud on ({error}).") from error
         self.write(np.zeros(int(rate * _LEAD_IN_S), dtype=np.float32))  # the device's first moments are lost
@@ -177,10 +187,13 @@ class _SoundOutput:
                 self._pieces.clear()
                 self._queued = 0
         self._stream.abort() if at_once else self._stream.stop()
+        if at_once and self._echo is not None:
+            self._echo.cut(time.monotonic())  # what the device still held is never heard
         self._stream.close()
 
-    def _fill(self, out: np.ndarray, frames: int, _time: object, _status: object) -> None:
-        """PortAudio's thread: the next `frames` samples, silence where there are none."""
+    def _fill(self, out: np.ndarray, frames: int, timing: object, _status: object) -> None:
+        """PortAudio's thread: the next `frames` samples, silence where there are none
+        (and what they are, and when they will be heard, to the echo reference)."""
         filled = 0
         with self._changed:
             while filled < frames and self._pieces:
@@ -195,10 +208,8 @@ class _SoundOutput:
                     self._pieces[0] = piece[take:]
             self._changed.notify_all()
         out[filled:, 0] = 0.0
-
-
-def _default_output(rate: int) -> _SoundOutput:
-    return _SoundOutput(rate)
+        if self._echo is not None:
+            self._echo.record(out[:, 0], self._rate, heard_at(timing, self._latency))
 
 
 def _close(output: object, *, at_once: bool) -> None:

@@ -5,14 +5,20 @@ audio into a queue; a worker (`hearth-voice-mode`) measures it in 20 ms blocks. 
 is speech when it is well above the room's own level (the quietest fifth of the last
 three seconds, so a fan or a hiss that goes on becomes the room) and above a floor.
 100 ms of speech within 200 ms starts an utterance (with the 300 ms before it, so its first
-syllable is kept); 700 ms of quiet after it ends the
+syllable is kept; 1 s over Hearth's voice, see below); 700 ms of quiet after it ends the
 utterance, which Whisper reads as a whole if Silero's voice detector (faster-whisper's)
 finds speech in it. Noise gives nothing; a cough is too short to start anything.
 
-While Hearth itself talks, its voice may reach the microphone (speakers, no echo
-cancellation): speech must then be clearly louder than what the microphone hears of
-Hearth before it counts, and when it does, `speechStarted` lets the app stop Hearth
-(barge-in). With headphones nothing of Hearth reaches the microphone.
+While Hearth itself talks, its voice may reach the microphone from loudspeakers. Given
+the `EchoReference` the speaker writes, each block first goes through an `EchoCanceller`,
+which takes Hearth's voice out; what is left of it is then measured as before: speech
+must be clearly louder than what the microphone still hears of Hearth before it counts,
+and when it does, `speechStarted` lets the app stop Hearth (barge-in). The canceller
+mutes most of the words said over Hearth (WebRTC's suppressor, when in doubt, takes
+them for echo): 60 ms that come through start an utterance then, and it keeps the
+second before it. Without the canceller (no livekit) the level comparison is all there
+is, and it learns Hearth's level only once Hearth talks: the first words from
+loudspeakers can interrupt Hearth (tests/integration/test_echo_cancel.py).
 
 The stream is opened and closed on the GUI thread (as `Dictation` does, for the same
 reason); the worker is joined on `stop()`.
@@ -31,6 +37,7 @@ import collections
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +46,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
+from desktop.services.speech.echo_canceller import EchoCanceller, EchoReference
 from desktop.services.speech.transcriber import Transcriber
 
 __all__ = ["VoiceMode"]
@@ -46,15 +54,19 @@ __all__ = ["VoiceMode"]
 log = logging.getLogger(__name__)
 _BLOCK = WHISPER_RATE // 50  # 20 ms
 _START_BLOCKS = 5  # 100 ms of speech within 200 ms starts an utterance (syllables have gaps)
+_START_BLOCKS_OVER_HEARTH = 3  # 60 ms while Hearth talks: the canceller lets only bits of such words through
 _START_WINDOW = 10
 _END_BLOCKS = 35  # 700 ms of quiet ends it
 _PRE_ROLL_BLOCKS = 15  # 300 ms kept from before the start
+# 1 s over Hearth's cancelled voice: the canceller mutes the start of each word said over
+# it, so the start is noticed later (the echo itself is gone from what is kept)
+_OVER_HEARTH_PRE_ROLL_BLOCKS = 50
 _MAX_UTTERANCE_S = 30.0
 _FLOOR = 0.01  # -40 dBFS: quieter is never speech
 _ROOM_BLOCKS = 150  # the room's level: the quiet fifth of the last 3 s
 _MIN_SPEECH_S = 0.25  # less than this of voice in an utterance: not speech
 _ABOVE_ROOM = 3.0  # speech is this many times the room's level
-_ABOVE_ECHO = 2.5  # while Hearth talks: this many times what the microphone hears of it
+_ABOVE_ECHO = 2.5  # while Hearth talks: this many times what the microphone (cancelled) hears of it
 _LEVEL_EVERY = 2  # blocks between level reports: every 40 ms
 
 
@@ -67,14 +79,16 @@ class VoiceMode(QObject):
     _closeRequested = Signal()
 
     def __init__(self, load_transcriber: Callable[[], Transcriber], *, device: str | int | None = None,
-                 input_stream: Callable[..., Any] | None = None) -> None:
+                 input_stream: Callable[..., Any] | None = None, echo: EchoReference | None = None) -> None:
+        """`echo`: what Hearth plays (the speaker writes it); without it, no echo cancellation."""
         super().__init__()
         self._load_transcriber = load_transcriber
         self.transcriber: Transcriber | None = None
         self.device = device
         self._input_stream = input_stream or _sounddevice_stream
+        self._echo = echo
         self._stream: Any = None
-        self._blocks: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._blocks: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._hearth_speaking = False
         self._closeRequested.connect(self.stop, Qt.ConnectionType.QueuedConnection)
@@ -122,8 +136,9 @@ class VoiceMode(QObject):
 
     # -- PortAudio thread: copy and queue ---------------------------------------------
 
-    def _on_audio(self, indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
-        self._blocks.put(indata[:, 0].copy())
+    def _on_audio(self, indata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        """Each block with when it arrived, less its length (for the echo canceller)."""
+        self._blocks.put((indata[:, 0].copy(), time.monotonic() - frames / WHISPER_RATE))
 
     # -- worker --------------------------------------------------------------------------
 
@@ -134,17 +149,23 @@ class VoiceMode(QObject):
             self.failed.emit(f"Voice mode is off: {error}")
             self._closeRequested.emit()
             return
+        canceller = EchoCanceller(self._echo) if self._echo is not None else None
         levels: collections.deque[float] = collections.deque(maxlen=_ROOM_BLOCKS)  # the last 3 s
         echo = 0.0
-        before: collections.deque[np.ndarray] = collections.deque(maxlen=_PRE_ROLL_BLOCKS)
+        before: collections.deque[np.ndarray] = collections.deque(maxlen=_OVER_HEARTH_PRE_ROLL_BLOCKS)
         utterance: list[np.ndarray] = []
         recent: collections.deque[bool] = collections.deque(maxlen=_START_WINDOW)  # loud or not, lately
         quiet_run = count = 0
-        pending = np.zeros(0, dtype=np.float32)
-        while (chunk := self._blocks.get()) is not None:
+        pending, pending_at = np.zeros(0, dtype=np.float32), 0.0  # when its first sample arrived
+        while (item := self._blocks.get()) is not None:
+            chunk, chunk_at = item
+            pending_at = pending_at if len(pending) else chunk_at
             pending = np.concatenate([pending, chunk])
             while len(pending) >= _BLOCK:
                 block, pending = pending[:_BLOCK], pending[_BLOCK:]
+                if canceller is not None:
+                    block = canceller.process(block, pending_at)
+                pending_at += _BLOCK / WHISPER_RATE
                 level = rms_level(block)
                 levels.append(level)
                 count += 1
@@ -160,8 +181,10 @@ class VoiceMode(QObject):
                         echo = 0.0
                     elif not loud:
                         echo = echo * 0.98 + level * 0.02  # what the microphone hears of Hearth, over ~1 s
-                    if sum(recent) >= _START_BLOCKS:
-                        utterance, quiet_run = list(before), 0
+                    over_hearth = self._hearth_speaking and canceller is not None and canceller.active
+                    if sum(recent) >= (_START_BLOCKS_OVER_HEARTH if over_hearth else _START_BLOCKS):
+                        utterance = list(before)[-_OVER_HEARTH_PRE_ROLL_BLOCKS if over_hearth else -_PRE_ROLL_BLOCKS:]
+                        quiet_run = 0
                         self.speechStarted.emit()
                     continue
                 utterance.append(block)
