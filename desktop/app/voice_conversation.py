@@ -29,7 +29,7 @@ class VoiceConversation(QObject):
         self._window, self._session, self._read_aloud = window, session, read_aloud
         self._whisper, self._microphone, self._echo = whisper, microphone, echo
         self.mode: VoiceMode | None = None
-        self._send_after_answer = False
+        self._spoken: str | None = None  # words heard while an answer was being written: asked once it stops
         window.voiceModeToggled.connect(self.toggle)
         session.answerFinished.connect(self._after_answer)
 
@@ -81,18 +81,18 @@ class VoiceConversation(QObject):
                 self._session.stop()
 
     def _ask(self, text: str) -> None:
-        composer = self._window.composer
-        composer.edit.setPlainText(text)
-        if composer.busy:  # a new question replaces the answer still being written: sent once it stops
-            self._send_after_answer = True
+        """The words go out as a question of their own: what is typed or attached in the
+        composer stays there, untouched (it may be a draft of something else)."""
+        if self._window.composer.busy:  # a new question replaces the answer still being written
+            self._spoken = text
             self._session.stop()
         else:
-            composer.send()
+            self._window.composer.submit_spoken(text)
 
     def _after_answer(self, _answer: object) -> None:
-        if self._send_after_answer:
-            self._send_after_answer = False
-            QTimer.singleShot(0, self._window.composer.send)  # once the window has seen the answer end
+        if self._spoken is not None:
+            text, self._spoken = self._spoken, None
+            QTimer.singleShot(0, lambda: self._window.composer.submit_spoken(text))  # once the window saw the end
 
     def _failed(self, message: str) -> None:
         self._window.show_notice(message)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QColor, QImage
 from tests_helpers import SpeakerSink, heard_answer
 
 
@@ -61,3 +62,24 @@ def test_speaking_while_hearth_talks_interrupts_it(qtbot, hearth, speaker_sink, 
     spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "interrupted.wav")
     assert "volcano" not in spoken, spoken
     window.voice_button.click()
+
+
+def test_a_spoken_question_leaves_what_was_typed_and_attached_alone(qtbot, hearth):
+    """Voice mode replaced the typed draft with the words it heard, and sent them with
+    the picture that waited in the composer."""
+    window = hearth.window
+    window.composer.edit.setPlainText("a draft of an email, not for now")
+    picture = QImage(64, 48, QImage.Format.Format_RGB32)
+    picture.fill(QColor("orange"))
+    window.composer.add_image(picture, "screen")
+    assert len(window.composer.attachments) == 1
+    with qtbot.waitSignal(window.voiceModeToggled, timeout=5_000):
+        window.voice_button.click()
+    qtbot.waitUntil(lambda: hearth.voice_mode.mode is not None and hearth.voice_mode.mode.active, timeout=10_000)
+    with qtbot.waitSignal(hearth.session.answerFinished, timeout=120_000):
+        hearth.voice_mode.mode.heard.emit("What is the capital of France?")  # as Whisper would
+    window.voice_button.click()
+    asked = [b.message for b in window.chat.bubbles if b.message.role == "user"]
+    assert asked[-1].text == "What is the capital of France?" and asked[-1].images == ()
+    assert window.composer.edit.toPlainText() == "a draft of an email, not for now"
+    assert len(window.composer.attachments) == 1

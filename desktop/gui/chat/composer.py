@@ -216,6 +216,11 @@ class Composer(QWidget):
         self.thumbnails.clear()
         self.show_notice("")
 
+    def submit_spoken(self, text: str) -> None:
+        """Voice mode's words, sent as they are; the typed draft and its pictures stay."""
+        if text.strip():
+            self.submitted.emit(text.strip(), ())
+
     # -- editing an earlier message ---------------------------------------------------
 
     def begin_edit(self, position: int, text: str) -> None:
