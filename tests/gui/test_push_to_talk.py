@@ -87,6 +87,7 @@ def test_missing_microphone_is_a_clear_message(qtbot, window, transcriber):
     with qtbot.waitSignal(dictation.failed, timeout=10_000) as blocker:
         qtbot.mousePress(window.composer.talk_button, Qt.MouseButton.LeftButton)
     assert "No microphone" in blocker.args[0]
+    assert "device" not in blocker.args[0]  # PortAudio's words ("No input device matching…") go to the log
     assert "No microphone" in window.composer.notice.text()
     assert not dictation.recording
     dictation.shutdown()

@@ -8,9 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CuePlayer", "input_device_names"]
+__all__ = ["CuePlayer", "device_failure", "input_device_names"]
 
 log = logging.getLogger(__name__)
+
+
+def device_failure(error: Exception, *, microphone: bool) -> str:
+    """The sentence a person reads when a microphone or sound output would not open.
+    PortAudio's own words ("Error querying device -1", "Invalid sample rate") help
+    nobody in the window: they go to the log."""
+    log.warning("opening the %s failed: %s", "microphone" if microphone else "sound output", error)
+    if microphone:
+        return ("No microphone could be opened: check that one is connected, and the one chosen in "
+                "Settings → Voice")
+    return "No sound output could be opened: check that speakers or headphones are connected"
 
 
 def input_device_names() -> list[str]:

@@ -39,7 +39,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
-from desktop.services.speech.audio_devices import CuePlayer
+from desktop.services.speech.audio_devices import CuePlayer, device_failure
 from desktop.services.speech.streaming import FinalPass, StreamingTranscription
 from desktop.services.speech.transcriber import Transcriber
 
@@ -134,7 +134,7 @@ class Dictation(QObject):
             )
             stream.start()
         except Exception as error:  # PortAudioError, ValueError for a missing device...
-            self.failed.emit(f"No microphone could be opened ({_reason(error)}); typing still works.")
+            self.failed.emit(f"{device_failure(error, microphone=True)}. Typing still works.")
             return
         self._stream = stream
         self._worker = threading.Thread(target=self._work, args=(self._recording_id,), name="hearth-dictation",
@@ -285,7 +285,3 @@ class Dictation(QObject):
             self._closeRequested.emit(recording_id)  # free the failed stream (on the GUI thread)
             self.failed.emit("The microphone stopped while recording (disconnected?); what it heard is kept.")
 
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

@@ -27,6 +27,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import HearthError
+from desktop.services.speech.audio_devices import device_failure
 from desktop.services.speech.echo_canceller import EchoReference, heard_at
 from desktop.services.speech.voice import PiperVoice, VoiceFile
 
@@ -162,7 +163,7 @@ class _SoundOutput:
             self._stream.start()
             self._latency = float(self._stream.latency)
         except sounddevice.PortAudioError as error:
-            raise HearthError(f"No sound output to read aloud on ({error}).") from error
+            raise HearthError(f"{device_failure(error, microphone=False)}.") from error
         self.write(np.zeros(int(rate * _LEAD_IN_S), dtype=np.float32))  # the device's first moments are lost
 
     def write(self, samples: np.ndarray) -> None:

@@ -46,6 +46,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop.core.audio import WHISPER_RATE, rms_level
 from desktop.core.errors import HearthError
+from desktop.services.speech.audio_devices import device_failure
 from desktop.services.speech.echo_canceller import EchoCanceller, EchoReference
 from desktop.services.speech.transcriber import Transcriber
 
@@ -107,7 +108,7 @@ class VoiceMode(QObject):
                                         blocksize=_BLOCK, callback=self._on_audio)
             stream.start()
         except Exception as error:  # PortAudioError, a missing device...
-            self.failed.emit(f"No microphone could be opened ({error}); voice mode is off.")
+            self.failed.emit(f"{device_failure(error, microphone=True)}. Voice mode is off.")
             return
         self._stream = stream
         self._worker = threading.Thread(target=self._work, name="hearth-voice-mode", daemon=True)
