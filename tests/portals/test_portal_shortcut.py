@@ -81,6 +81,7 @@ def test_the_choice_between_x11_and_the_portal_is_made_in_one_place():
 class Session(QObject):
     """What Companion listens to of the chat session; Quick Ask is only opened here."""
 
+    draftsLoaded = Signal(object)
     questionSaved = Signal(int, int)
     answerStarted = Signal(int)
     answerDelta = Signal(str)
@@ -88,10 +89,17 @@ class Session(QObject):
     failed = Signal(str)
 
 
+class Controller:
+    """What Companion asks of the window's controller here: keeping drafts (none to keep)."""
+
+    def keep_drafts(self) -> None:
+        pass
+
+
 def companion(qtbot, settings: Settings) -> Companion:
     window = MainWindow()
     qtbot.addWidget(window)
-    made = Companion(QApplication.instance(), window, Session(window), None, settings)
+    made = Companion(QApplication.instance(), window, Session(window), Controller(), settings)
     qtbot.addWidget(made.quick)
     return made
 
