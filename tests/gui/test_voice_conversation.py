@@ -36,6 +36,7 @@ def test_a_spoken_question_is_answered_aloud_and_voice_mode_closes_the_microphon
     assert "Paris" in done.args[0].text
     qtbot.waitUntil(lambda: window.speaking, timeout=30_000)
     window.resize(1000, 640)
+    qtbot.wait(300)  # the bubbles re-wrap to the new width before the picture
     window.grab().save(str(shots / "voice-mode.png"))  # the README's: listening, and reading the answer
     qtbot.waitUntil(lambda: not window.speaking, timeout=60_000)
     spoken = SpeakerSink.heard(transcriber, recording, tmp_path / "answer.wav")
