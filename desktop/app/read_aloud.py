@@ -80,11 +80,13 @@ class ReadAloud(QObject):
             speaker.stop()
             sentences = SpokenSentences()
             speaker.say(sentences.feed(text) + sentences.finish())
+            self._speaking(True)  # at the click: the voice may take seconds to load the first time
 
     def stop(self) -> None:
         self._sentences = None
         if self.speaker is not None:
             self.speaker.stop()
+        self._speaking(False)  # also a reading that had not made a sound yet
 
     def shutdown(self) -> None:
         if self.speaker is not None:
@@ -117,6 +119,7 @@ class ReadAloud(QObject):
             self.speaker = Speaker(chosen, echo=self._echo)
             self.speaker.speaking.connect(self._speaking)
             self.speaker.failed.connect(self._notice)
+            self.speaker.failed.connect(lambda _message: self._speaking(False))
             self.speakerMade.emit(self.speaker)
         return self.speaker
 

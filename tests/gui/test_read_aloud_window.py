@@ -69,6 +69,20 @@ def test_while_reading_the_speaker_button_stops_it(qtbot, hearth):
     assert bubble.read_button.toolTip() == "Read aloud"
 
 
+def test_the_speaker_turns_into_stop_at_the_click_before_a_sound(qtbot, hearth):
+    """The voice loads on first use, seconds on a small machine: the button must answer
+    the click at once, and a second click then cancels the reading that made no sound."""
+    window = hearth.window
+    assert hearth.read_aloud.speaker is None  # nothing loaded yet
+    bubble = window.chat.add_message(Message.assistant("One. Two. Three."))
+    bubble.read_button.click()
+    assert window.speaking and bubble.read_button.toolTip() == "Stop reading aloud (Esc)"
+    bubble.read_button.click()
+    assert not window.speaking and bubble.read_button.toolTip() == "Read aloud"
+    assert hearth.read_aloud.speaker.wait_idle(30)
+    assert not window.speaking  # the cancelled reading never began afterwards
+
+
 def test_quick_ask_answers_are_copied_and_read_aloud_and_the_speaker_stops_the_reading(
         qtbot, audible_hearth, speaker_sink, transcriber, tmp_path):
     """A real answer in Quick Ask: copy puts its text on the clipboard; the speaker reads
