@@ -27,6 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.services.system.hotkey_keys import combination_parts
 from desktop.services.system.hotkey_macos import MacShortcut
 from desktop.services.system.hotkey_windows import WindowsShortcut
 from desktop.services.system.portals import PortalShortcut, wants_portals
@@ -61,14 +62,8 @@ def make_shortcut(platform: str, combination: str) -> AnyShortcut:
 
 def parse_combination(text: str) -> tuple[list[str], str]:
     """"Ctrl+Alt+Space" -> (["ControlMask", "Mod1Mask"], "space"); ValueError if unusable."""
-    parts = [p.strip() for p in text.split("+") if p.strip()]
-    if len(parts) < 2:
-        raise ValueError(f"“{text}” needs a modifier (Ctrl, Alt, Shift or Super) and a key.")
-    *modifiers, key = parts
-    unknown = [m for m in modifiers if m.lower() not in _MODIFIERS]
-    if unknown:
-        raise ValueError(f"“{unknown[0]}” is not a modifier (Ctrl, Alt, Shift or Super).")
-    return sorted({_MODIFIERS[m.lower()] for m in modifiers}), key.lower()
+    modifiers, key = combination_parts(text, _MODIFIERS, "Ctrl, Alt, Shift or Super")
+    return sorted({_MODIFIERS[m] for m in modifiers}), key.lower()
 
 
 class GlobalShortcut(QObject):

@@ -36,6 +36,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.errors import ImageError
 from desktop.core.images import MAX_FILE_BYTES, MAX_PIXELS
 from desktop.core.safe_files import open_regular, printable
+from desktop.services.system.hotkey_keys import combination_parts
 from desktop.services.system.portal_bus import DESKTOP_PATH, PortalBus, PortalError, Stopped, Wake, signal_is
 
 __all__ = ["ANSWER_S", "PortalScreenshot", "PortalShortcut", "read_portal_image", "wants_portals", "xdg_trigger"]
@@ -69,15 +70,9 @@ def wants_portals(platform: str) -> bool:
 
 def xdg_trigger(combination: str) -> str:
     """"Ctrl+Alt+Space" -> "CTRL+ALT+space" (the XDG shortcuts spec); ValueError if unusable."""
-    parts = [p.strip() for p in combination.split("+") if p.strip()]
-    if len(parts) < 2:
-        raise ValueError(f"“{combination}” needs a modifier (Ctrl, Alt, Shift or Super) and a key.")
-    *modifiers, key = parts
-    unknown = [m for m in modifiers if m.lower() not in _XDG_MODIFIERS]
-    if unknown:
-        raise ValueError(f"“{unknown[0]}” is not a modifier (Ctrl, Alt, Shift or Super).")
+    modifiers, key = combination_parts(combination, _XDG_MODIFIERS, "Ctrl, Alt, Shift or Super")
     order = ["SHIFT", "CTRL", "ALT", "LOGO"]
-    names = sorted({_XDG_MODIFIERS[m.lower()] for m in modifiers}, key=order.index)
+    names = sorted({_XDG_MODIFIERS[m] for m in modifiers}, key=order.index)
     keysym = _KEYSYMS.get(key.lower(), key.lower() if len(key) == 1 else key)
     return "+".join([*names, keysym])
 
